@@ -1,0 +1,55 @@
+"""Every route × every role, against the tables in tests/<app>/routes.py (see tests/permission_matrix.py)."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+
+from tests.conftest import api_client_for
+from tests.permission_matrix import ROLES, discovered_routes, route_tables
+
+ROUTES, BUILDERS = route_tables()
+
+
+def test_every_route_is_classified_in_the_matrix():
+    discovered = discovered_routes()
+    missing = sorted(discovered - set(ROUTES))
+    stale = sorted(set(ROUTES) - discovered)
+    assert not missing, f"routes with no permission-matrix entry: {missing}"
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+def _client(world, role: str, api: bool):
+    user = None if role == "anonymous" else getattr(world, role)
+    if api:
+        return api_client_for(user)
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_route_answers_each_role_as_the_matrix_says(route, org):
+    world = SimpleNamespace(**vars(org))
+    for build in BUILDERS:
+        build(world)
+    failures = []
+    for check in ROUTES[route]:
+        for role in ROLES:
+            url = check.url(world)
+            is_api = url.startswith("/api/")
+            client = _client(world, role, api=is_api)
+            payload = check.payload(world, role)
+            kwargs = {}
+            if payload is not None:
+                kwargs["data"] = payload
+            if is_api and check.fmt == "json" and check.method != "get":
+                kwargs["format"] = "json"
+            response = getattr(client, check.method)(url, **kwargs)
+            if response.status_code != check.expected[role]:
+                failures.append(
+                    f"{check.method.upper()} {url} as {role}: {response.status_code}, expected {check.expected[role]}"
+                )
+    assert not failures, "\n".join(failures)
