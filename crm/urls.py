@@ -10,8 +10,23 @@ from crm import views
 from crm.api import TokenObtainView
 
 # Each app's api.py exposes a `router` (its viewsets) and `urlpatterns` (extra API routes).
-API_MODULES = ["crm.api", "customers.api", "salesforce_auto.api", "segmentation.api", "service.api"]
-PAGE_MODULES = ["customers.urls", "salesforce_auto.urls", "segmentation.urls", "service.urls"]
+API_MODULES = [
+    "crm.api",
+    "customers.api",
+    "customers.api_orders",
+    "salesforce_auto.api",
+    "salesforce_auto.api_pipeline",
+    "segmentation.api",
+    "service.api",
+]
+PAGE_MODULES = [
+    "customers.urls",
+    "customers.urls_orders",
+    "salesforce_auto.urls",
+    "salesforce_auto.urls_pipeline",
+    "segmentation.urls",
+    "service.urls",
+]
 
 api_router = DefaultRouter()
 api_extra = []

@@ -114,3 +114,9 @@ def browser_type_launch_args(browser_type_launch_args):
 def _cleanup_xdg():
     yield
     shutil.rmtree(_XDG, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Chinese sales teams: the browser asks for zh-CN first, as their phones do.
+    return {**browser_context_args, "locale": "zh-CN"}

@@ -1,7 +1,10 @@
 """factory-boy factories shared by the whole test suite."""
 
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from crm.models import Role, Team, Territory
 
@@ -41,3 +44,76 @@ class TerritoryFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"T{n}")
     name = factory.Sequence(lambda n: f"Territory {n}")
+
+
+# --- customers -------------------------------------------------------------------------------------
+# Factories of the customers app (customers, contacts, the orders ledger).
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Customer"
+
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    stage = "potential"
+    owner = factory.SubFactory(UserFactory)
+    city = "上海"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Contact"
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    title = "采购经理"
+    authority = "decision_maker"
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Order"
+
+    customer = factory.SubFactory(CustomerFactory)
+    ordered_at = factory.LazyFunction(timezone.now)
+    amount = Decimal("100.00")
+    cost = Decimal("60.00")
+    source = "api"
+    external_ref = factory.Sequence(lambda n: f"ORD-{n}")
+
+
+# (end of customers factories)
+#
+#
+#
+# --- salesforce_auto: visits ----------------------------------------------------------------------
+# Factories for visit plans, appointments, visit reports, survey questions.
+#
+#
+#
+# (end of visits factories)
+#
+#
+#
+# --- salesforce_auto: pipeline --------------------------------------------------------------------
+# Factories for opportunities and quotes.
+#
+#
+#
+# (end of pipeline factories)
+#
+#
+#
+# --- segmentation ----------------------------------------------------------------------------------
+#
+#
+#
+# (end of segmentation factories)
+#
+#
+#
+# --- service ---------------------------------------------------------------------------------------
+#
+#
+#
+# (end of service factories)

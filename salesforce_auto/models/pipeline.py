@@ -1,0 +1,1 @@
+"""Opportunities, quotes with internal cost."""

@@ -1,0 +1,1 @@
+"""Visit plans, appointments, visit reports, survey form, daily and weekly reports."""
