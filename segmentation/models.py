@@ -1,0 +1,108 @@
+"""Segmentation runs (immutable snapshots with their parameters) and one tier assignment per customer per run."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class AbcClass(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class BcgQuadrant(models.TextChoices):
+    STAR = "star", _("Star")
+    CASH_COW = "cash_cow", _("Cash cow")
+    QUESTION_MARK = "question_mark", _("Question mark")
+    DOG = "dog", _("Dog")
+
+
+def default_high_value_classes() -> list[str]:
+    return ["A"]
+
+
+class SegmentationRun(models.Model):
+    # Parameters (DESIGN §3)
+    as_of = models.DateField(_("as of"))
+    window_months = models.PositiveSmallIntegerField(_("window (months)"), default=12)
+    a_cutoff = models.DecimalField(_("A cut-off"), max_digits=5, decimal_places=4, default=Decimal("0.8000"))
+    b_cutoff = models.DecimalField(_("B cut-off"), max_digits=5, decimal_places=4, default=Decimal("0.9500"))
+    growth_threshold = models.DecimalField(
+        _("growth threshold"), max_digits=7, decimal_places=4, default=Decimal("0.1000")
+    )
+    high_value_classes = models.JSONField(_("high-value classes"), default=default_high_value_classes)
+    visit_cost = models.DecimalField(_("cost per visit"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    make_live = models.BooleanField(_("make live when it succeeds"), default=True)
+
+    # Execution
+    status = models.CharField(_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    live = models.BooleanField(_("live"), default=False)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
+    customer_count = models.PositiveIntegerField(_("customers"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("segmentation run")
+        verbose_name_plural = _("segmentation runs")
+        constraints = [
+            models.UniqueConstraint(fields=["live"], condition=Q(live=True), name="segmentation_one_live_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.as_of} ({self.status})"
+
+
+class TierAssignment(models.Model):
+    run = models.ForeignKey(
+        SegmentationRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="assignments"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tier_assignments"
+    )
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
+    previous_revenue = models.DecimalField(_("previous revenue"), max_digits=16, decimal_places=2)
+    growth = models.DecimalField(_("growth"), max_digits=12, decimal_places=4, null=True, blank=True)
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass.choices)
+    bcg_quadrant = models.CharField(_("BCG quadrant"), max_length=16, choices=BcgQuadrant.choices)
+    recency_days = models.IntegerField(_("recency (days)"), null=True, blank=True)
+    frequency = models.PositiveIntegerField(_("frequency"), default=0)
+    r_score = models.PositiveSmallIntegerField(_("R score"), null=True, blank=True)
+    f_score = models.PositiveSmallIntegerField(_("F score"), null=True, blank=True)
+    m_score = models.PositiveSmallIntegerField(_("M score"), null=True, blank=True)
+    profit = models.DecimalField(_("profit"), max_digits=16, decimal_places=2)
+    loyal = models.BooleanField(_("loyal"), default=False)
+    potential_value = models.DecimalField(_("potential value"), max_digits=16, decimal_places=2, null=True, blank=True)
+    share_of_wallet = models.DecimalField(_("share of wallet"), max_digits=9, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "-revenue", "customer_id"]
+        verbose_name = _("tier assignment")
+        verbose_name_plural = _("tier assignments")
+        constraints = [models.UniqueConstraint(fields=["run", "customer"], name="tier_assignment_unique_per_run")]
+        indexes = [
+            models.Index(fields=["run", "abc_class"]),
+            models.Index(fields=["run", "bcg_quadrant"]),
+            models.Index(fields=["customer", "run"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in run {self.run_id}: {self.abc_class}/{self.bcg_quadrant}"

@@ -1,1 +1,3 @@
 """Opportunities, quotes with internal cost."""
+
+__all__: list[str] = []
