@@ -18,7 +18,9 @@ ROLES = ["anonymous", "rep_a", "rep_b", "manager_a", "manager_b", "admin"]
 ROUTE_MODULES = [
     "tests.crm.routes",
     "tests.customers.routes",
+    "tests.customers.routes_orders",
     "tests.salesforce_auto.routes",
+    "tests.salesforce_auto.routes_pipeline",
     "tests.segmentation.routes",
     "tests.service.routes",
 ]

@@ -5,7 +5,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each app may contribute a `demo.py` with `seed(stdout)`; they run in dependency order.
-DEMO_MODULES = ["crm.demo", "customers.demo", "salesforce_auto.demo", "segmentation.demo", "service.demo"]
+DEMO_MODULES = [
+    "crm.demo",
+    "customers.demo",
+    "customers.demo_orders",
+    "salesforce_auto.demo",
+    "salesforce_auto.demo_pipeline",
+    "segmentation.demo",
+    "service.demo",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Admin of the orders ledger and assignment rules."""
