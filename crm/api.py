@@ -14,6 +14,7 @@ from crm import selectors, services
 from crm.access import is_admin
 from crm.api_conventions import ServiceUnavailable
 from crm.models import Job, Role, Team
+from crm.throttling import TokenRateThrottle
 
 User = get_user_model()
 
@@ -27,6 +28,8 @@ class IsAdminRole(permissions.BasePermission):
 
 class TokenObtainView(ObtainAuthToken):
     """`POST {"username", "password"}` → `{"token"}`; bad credentials → 400 with a message."""
+
+    throttle_classes = [TokenRateThrottle]
 
     @extend_schema(
         request=inline_serializer(

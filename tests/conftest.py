@@ -120,3 +120,12 @@ def _cleanup_xdg():
 def browser_context_args(browser_context_args):
     # Chinese sales teams: the browser asks for zh-CN first, as their phones do.
     return {**browser_context_args, "locale": "zh-CN"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttle counters live in the cache: start every test from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
