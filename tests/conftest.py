@@ -129,3 +129,24 @@ def _fresh_throttles():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def broker_down(settings):
+    """Point the Celery app at a closed port, as if Redis had stopped (tasks are not run eagerly)."""
+    from crm.celery import app
+
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+
+    def reset_pools():
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    reset_pools()
+    app.conf.broker_url, app.conf.task_always_eager = settings.REDIS_URL, False
+    yield
+    reset_pools()
+    app.conf.broker_url, app.conf.task_always_eager = saved

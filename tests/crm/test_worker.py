@@ -81,3 +81,19 @@ def test_jobs_are_visible_to_their_creator_only(org, api_for):
     assert api_for(org.rep_b).get(f"/api/v1/jobs/{job.pk}/").status_code == 404
     assert api_for(org.admin).get(f"/api/v1/jobs/{job.pk}/").status_code == 200
     assert api_for(org.rep_a).post("/api/v1/jobs/worker-check/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_broker_down_gives_a_quick_503_and_the_job_is_marked_failed(org, api_for, broker_down, page_for):
+    started = time.monotonic()
+    response = api_for(org.admin).post("/api/v1/jobs/worker-check/")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["detail"]
+    assert elapsed < 15, f"took {elapsed:.1f}s: the request should not hang on a dead broker"
+    job = Job.objects.get(kind="worker_check")
+    assert job.status == JobStatus.FAILED
+    # Pages and reads still work without the broker.
+    assert page_for(org.admin).get("/").status_code == 200
+    assert api_for(org.manager_a).get("/api/v1/users/").status_code == 200
+    assert page_for(None).get("/healthz").status_code == 503
