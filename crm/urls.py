@@ -17,6 +17,7 @@ API_MODULES = [
     "salesforce_auto.api",
     "salesforce_auto.api_pipeline",
     "segmentation.api",
+    "segmentation.api_dashboard",
     "service.api",
 ]
 PAGE_MODULES = [
@@ -25,6 +26,7 @@ PAGE_MODULES = [
     "salesforce_auto.urls",
     "salesforce_auto.urls_pipeline",
     "segmentation.urls",
+    "segmentation.urls_dashboard",
     "service.urls",
 ]
 

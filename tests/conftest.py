@@ -136,17 +136,17 @@ def broker_down(settings):
     """Point the Celery app at a closed port, as if Redis had stopped (tasks are not run eagerly)."""
     from crm.celery import app
 
-    saved = (app.conf.broker_url, app.conf.task_always_eager)
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
-
     def reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Forget the cached pools (kombu keeps one per broker URL in a global registry; closing them would
+        # break the next test that uses the same URL), so the next publish resolves the current broker.
         app._pool = None
         app.amqp._producer_pool = None
 
     reset_pools()
-    app.conf.broker_url, app.conf.task_always_eager = settings.REDIS_URL, False
+    # Celery reads these live from Django's settings; the `settings` fixture restores them afterwards.
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_URL = settings.REDIS_URL
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    assert app.conf.broker_url == settings.REDIS_URL and not app.conf.task_always_eager
     yield
     reset_pools()
-    app.conf.broker_url, app.conf.task_always_eager = saved

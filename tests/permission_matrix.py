@@ -22,6 +22,7 @@ ROUTE_MODULES = [
     "tests.salesforce_auto.routes",
     "tests.salesforce_auto.routes_pipeline",
     "tests.segmentation.routes",
+    "tests.segmentation.routes_dashboard",
     "tests.service.routes",
 ]
 

@@ -1,5 +1,6 @@
 """Settings shared by every environment; everything deployment-specific comes from the environment."""
 
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -118,6 +119,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The chart library comes from the plotly package installed by the set-up command (no CDN): its bundled
+# plotly.min.js is served as static/vendor/plotly/plotly.min.js.
+_plotly_spec = importlib.util.find_spec("plotly")
+if _plotly_spec and _plotly_spec.origin:
+    STATICFILES_DIRS.append(("vendor/plotly", str(Path(_plotly_spec.origin).parent / "package_data")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

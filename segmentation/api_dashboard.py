@@ -1,0 +1,58 @@
+"""JSON behind the dashboard charts: the page draws from these, and integrations get the same numbers."""
+
+from django.core.exceptions import ValidationError
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
+
+from crm.access import is_admin, is_manager
+from segmentation import selectors_dashboard as dash
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("team", OpenApiTypes.INT, description="Team id (one of the teams you manage)"),
+    OpenApiParameter("territory", OpenApiTypes.INT, description="Territory id"),
+    OpenApiParameter("run", OpenApiTypes.INT, description="Segmentation run id (default: the live run)"),
+]
+
+
+class IsManagerOrAdmin(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return is_admin(request.user) or is_manager(request.user)
+
+
+class DashboardChartView(APIView):
+    permission_classes = [permissions.IsAuthenticated, IsManagerOrAdmin]
+    selector = None
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        try:
+            filters = dash.parse_filters(user=request.user, params=request.query_params)
+        except ValidationError as exc:
+            from rest_framework.exceptions import ValidationError as DRFValidationError
+
+            raise DRFValidationError(exc.message_dict) from exc
+        return Response(type(self).selector(user=request.user, filters=filters))
+
+
+class ActivityView(DashboardChartView):
+    """Visits per rep per local day, last 14 days."""
+
+    selector = staticmethod(dash.rep_activity)
+
+
+class ConversionView(DashboardChartView):
+    """Customers per stage and lifecycle moves in the last 90 days."""
+
+    selector = staticmethod(dash.conversion)
+
+
+router = SimpleRouter()
+urlpatterns = [
+    path("dashboard/activity/", ActivityView.as_view(), name="dashboard-activity"),
+    path("dashboard/conversion/", ConversionView.as_view(), name="dashboard-conversion"),
+]

@@ -1,0 +1,44 @@
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from crm.models import Role
+from customers.services.customer import create_customer
+from salesforce_auto.models import VisitReport
+from tests.e2e.conftest import DESKTOP, PHONE, login
+from tests.factories import TeamFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture
+def team_with_visits(transactional_db):
+    manager = UserFactory(username="e2e.manager", role=Role.MANAGER)
+    team = TeamFactory(name="华东", manager=manager)
+    rep = UserFactory(username="e2e.rep2", role=Role.REP, team=team)
+    customer = create_customer(actor=rep, name="华联超市")
+    now = timezone.now()
+    for days_ago in (0, 1, 1, 3):
+        VisitReport.objects.create(
+            client_uuid=uuid.uuid4(), rep=rep, customer=customer, visited_at=now - dt.timedelta(days=days_ago)
+        )
+    return manager
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375px", "1280px"])
+def test_manager_dashboard_draws_charts_without_sideways_scrolling(page, live_server, team_with_visits, viewport):
+    page.set_viewport_size(viewport)
+    login(page, live_server, "e2e.manager")
+    page.goto(f"{live_server.url}/dashboard/")
+    activity = page.locator("[data-chart=activity]")
+    expect(activity).to_have_attribute("data-ready", "true", timeout=15000)
+    assert activity.locator(".main-svg").count() >= 1
+    assert page.locator("[data-chart=activity] .bars .point").count() >= 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{viewport['width']}.png"), full_page=True)
