@@ -59,6 +59,19 @@ class SegmentationRun(models.Model):
     customer_count = models.PositiveIntegerField(_("customers"), default=0)
     error = models.TextField(_("error"), blank=True)
 
+    # Aggregates stored when the run succeeds, so dashboards never scan the assignments per request.
+    previous_run = models.ForeignKey(
+        "self",
+        verbose_name=_("previous live run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The run that was live when this one computed; migration counts compare against it."),
+    )
+    total_revenue = models.DecimalField(_("total revenue"), max_digits=18, decimal_places=2, null=True, blank=True)
+    pareto = models.JSONField(_("Pareto curve"), default=list, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("segmentation run")
@@ -72,11 +85,24 @@ class SegmentationRun(models.Model):
 
 
 class TierAssignment(models.Model):
+    # A run writes a million of these in one statement: no foreign-key triggers (the statement joins the
+    # customers it names; Django cascades deletes) and only the indexes readers use, (run, customer) and
+    # (customer, run), so the insert stays close to the cost of the grouped pass.
     run = models.ForeignKey(
-        SegmentationRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="assignments"
+        SegmentationRun,
+        verbose_name=_("run"),
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_constraint=False,
+        db_index=False,
     )
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tier_assignments"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="tier_assignments",
+        db_constraint=False,
+        db_index=False,
     )
     revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
     previous_revenue = models.DecimalField(_("previous revenue"), max_digits=16, decimal_places=2)
@@ -92,17 +118,57 @@ class TierAssignment(models.Model):
     loyal = models.BooleanField(_("loyal"), default=False)
     potential_value = models.DecimalField(_("potential value"), max_digits=16, decimal_places=2, null=True, blank=True)
     share_of_wallet = models.DecimalField(_("share of wallet"), max_digits=9, decimal_places=4, null=True, blank=True)
+    revenue_rank = models.PositiveIntegerField(_("revenue rank"), null=True, blank=True)
 
     class Meta:
         ordering = ["run", "-revenue", "customer_id"]
         verbose_name = _("tier assignment")
         verbose_name_plural = _("tier assignments")
         constraints = [models.UniqueConstraint(fields=["run", "customer"], name="tier_assignment_unique_per_run")]
-        indexes = [
-            models.Index(fields=["run", "abc_class"]),
-            models.Index(fields=["run", "bcg_quadrant"]),
-            models.Index(fields=["customer", "run"]),
-        ]
+        indexes = [models.Index(fields=["customer", "run"])]
 
     def __str__(self) -> str:
         return f"{self.customer_id} in run {self.run_id}: {self.abc_class}/{self.bcg_quadrant}"
+
+
+class RunLock(models.Model):
+    """A singleton row: starting a run updates it first, so two starts racing serialise on its row lock."""
+
+    touched_at = models.DateTimeField(_("touched at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("run lock")
+        verbose_name_plural = _("run locks")
+
+    def __str__(self) -> str:
+        return f"run lock {self.pk}"
+
+
+class SegmentStat(models.Model):
+    """Customers and revenue of one run per owner (with the owner's team then) and territory, per class and
+    quadrant, and per class and quadrant in the previous live run (migration counts)."""
+
+    run = models.ForeignKey(SegmentationRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="stats")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        "crm.Team", verbose_name=_("team"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    territory = models.ForeignKey(
+        "crm.Territory", verbose_name=_("territory"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass.choices)
+    bcg_quadrant = models.CharField(_("BCG quadrant"), max_length=16, choices=BcgQuadrant.choices)
+    previous_abc_class = models.CharField(_("previous ABC class"), max_length=1, blank=True)
+    previous_bcg_quadrant = models.CharField(_("previous BCG quadrant"), max_length=16, blank=True)
+    customers = models.PositiveIntegerField(_("customers"))
+    revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("segment statistic")
+        verbose_name_plural = _("segment statistics")
+        indexes = [models.Index(fields=["run", "team"]), models.Index(fields=["run", "owner"])]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: {self.abc_class}/{self.bcg_quadrant} × {self.customers}"

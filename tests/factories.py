@@ -105,9 +105,18 @@ class OrderFactory(factory.django.DjangoModelFactory):
 #
 #
 # --- segmentation ----------------------------------------------------------------------------------
-#
-#
-#
+
+
+class SegmentationRunFactory(factory.django.DjangoModelFactory):
+    """A queued run; compute it with segmentation.services.compute_run(run_id=run.pk)."""
+
+    class Meta:
+        model = "segmentation.SegmentationRun"
+
+    as_of = factory.LazyFunction(timezone.localdate)
+    started_by = factory.SubFactory(UserFactory, role=Role.ADMIN)
+
+
 # (end of segmentation factories)
 #
 #

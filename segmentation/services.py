@@ -1,0 +1,692 @@
+"""Segmentation writes: starting, computing and switching runs (DESIGN §3), and the nightly dormancy sync.
+
+The computation is set-based: one `INSERT … SELECT` makes every assignment of a run from one grouped pass over
+the orders (FILTER clauses for the two windows) followed by window functions; two grouped statements then store
+the dashboard aggregates. Money is exact: PostgreSQL computes in `numeric`; SQLite, which has no decimal type,
+computes in integer cents, and every boundary (cut-offs, growth threshold) is an integer comparison.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from crm.access import is_admin, is_manager
+from segmentation.models import AbcClass, RunLock, RunStatus, SegmentationRun, SegmentStat, TierAssignment
+from segmentation.windows import Windows
+
+logger = logging.getLogger(__name__)
+
+# Test-only: seconds compute_run sleeps (with its heartbeat running) before the main statement, so a test can
+# SIGKILL a worker subprocess mid-run. Read from the worker's environment; unset in production.
+TEST_DELAY_ENV = "SEGMENTATION_TEST_DELAY_SECONDS"
+
+PARETO_POINTS = 200
+SCALE = 10000  # cut-offs and the growth threshold have four decimals: compare exactly as integers
+
+
+def stale_after() -> dt.timedelta:
+    """A running run whose heartbeat is older than this has lost its worker."""
+    return dt.timedelta(seconds=getattr(settings, "SEGMENTATION_STALE_SECONDS", 600))
+
+
+def queued_timeout() -> dt.timedelta:
+    """A queued run no worker picked up within this time (a lost message) is failed too."""
+    return dt.timedelta(seconds=getattr(settings, "SEGMENTATION_QUEUED_TIMEOUT_SECONDS", 3600))
+
+
+def heartbeat_interval() -> float:
+    return float(getattr(settings, "SEGMENTATION_HEARTBEAT_SECONDS", 10))
+
+
+# --- parameters ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunParameters:
+    as_of: dt.date
+    window_months: int = 12
+    a_cutoff: Decimal = Decimal("0.8000")
+    b_cutoff: Decimal = Decimal("0.9500")
+    growth_threshold: Decimal = Decimal("0.1000")
+    high_value_classes: list[str] = field(default_factory=lambda: ["A"])
+    visit_cost: Decimal = Decimal("0.00")
+    make_live: bool = True
+
+
+PARAMETER_NAMES = (
+    "as_of",
+    "window_months",
+    "a_cutoff",
+    "b_cutoff",
+    "growth_threshold",
+    "high_value_classes",
+    "visit_cost",
+    "make_live",
+)
+
+
+def _decimal(value, *, places: int, max_digits: int) -> Decimal:
+    if isinstance(value, bool) or value is None or isinstance(value, float | list | dict):
+        # floats are refused: a binary fraction is not the decimal the caller meant
+        raise ValueError
+    number = Decimal(str(value).strip())
+    if not number.is_finite():
+        raise ValueError
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise ValueError
+    quantized = number.quantize(Decimal(1).scaleb(-places))
+    if len(quantized.as_tuple().digits) > max_digits:
+        raise ValueError
+    return quantized
+
+
+def validate_run_parameters(data: dict | None) -> RunParameters:
+    """DESIGN §3's parameters; anything else is a ValidationError naming the field."""
+    data = dict(data or {})
+    errors: dict[str, list[str]] = {}
+    for name in data:
+        if name not in PARAMETER_NAMES:
+            errors[name] = [_("Unknown parameter.")]
+    today = timezone.localdate()
+    params = RunParameters(as_of=today)
+
+    if data.get("as_of") not in (None, ""):
+        value = data["as_of"]
+        if isinstance(value, dt.datetime):
+            value = None
+        elif not isinstance(value, dt.date):
+            try:
+                value = parse_date(str(value))
+            except ValueError:
+                value = None
+        if value is None:
+            errors["as_of"] = [_("Enter a date as YYYY-MM-DD.")]
+        elif value > today:
+            errors["as_of"] = [_("The as-of date cannot be in the future.")]
+        else:
+            params.as_of = value
+
+    if data.get("window_months") not in (None, ""):
+        value = data["window_months"]
+        try:
+            if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            months = int(str(value).strip()) if not isinstance(value, int | float) else int(value)
+        except (TypeError, ValueError):
+            errors["window_months"] = [_("Enter a whole number of months.")]
+        else:
+            if not 1 <= months <= 60:
+                errors["window_months"] = [_("The window must be between 1 and 60 months.")]
+            else:
+                params.window_months = months
+
+    for name, low, low_open, high in (
+        ("a_cutoff", Decimal(0), True, Decimal(1)),
+        ("b_cutoff", Decimal(0), True, Decimal(1)),
+        ("growth_threshold", Decimal(-1), False, Decimal(10)),
+    ):
+        if data.get(name) in (None, ""):
+            continue
+        try:
+            value = _decimal(data[name], places=4, max_digits=7)
+        except (ValueError, InvalidOperation, TypeError):
+            errors[name] = [_("Enter a decimal number with at most four decimal places.")]
+            continue
+        too_low = value <= low if low_open else value < low
+        if too_low or value > high:
+            if low_open:
+                errors[name] = [_("Must be greater than %(low)s and at most %(high)s.") % {"low": low, "high": high}]
+            else:
+                errors[name] = [_("Must be between %(low)s and %(high)s.") % {"low": low, "high": high}]
+            continue
+        setattr(params, name, value)
+    if "a_cutoff" not in errors and "b_cutoff" not in errors and params.a_cutoff > params.b_cutoff:
+        errors["a_cutoff"] = [_("The A cut-off cannot exceed the B cut-off.")]
+
+    if "high_value_classes" in data:
+        value = data["high_value_classes"]
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if (
+            not isinstance(value, list | tuple)
+            or not value
+            or not all(isinstance(item, str) and item in (AbcClass.A, AbcClass.B) for item in value)
+        ):
+            errors["high_value_classes"] = [_("Choose a non-empty subset of A and B.")]
+        else:
+            params.high_value_classes = sorted(set(value))
+
+    if data.get("visit_cost") not in (None, ""):
+        try:
+            value = _decimal(data["visit_cost"], places=2, max_digits=12)
+            if value < 0:
+                raise ValueError
+        except (ValueError, InvalidOperation, TypeError):
+            errors["visit_cost"] = [_("Enter an amount of at least 0 with at most two decimal places.")]
+        else:
+            params.visit_cost = value
+
+    if "make_live" in data:
+        value = data["make_live"]
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "on", "off"):
+            value = value.lower() in ("true", "1", "on")
+        if not isinstance(value, bool):
+            errors["make_live"] = [_("Must be true or false.")]
+        else:
+            params.make_live = value
+
+    if errors:
+        raise ValidationError(errors)
+    return params
+
+
+# --- starting, claiming, failing --------------------------------------------------------------------
+
+
+class RunConflict(Exception):
+    """Another run is queued or running."""
+
+    def __init__(self, run: SegmentationRun):
+        super().__init__(_("Run #%(id)s is still %(status)s.") % {"id": run.pk, "status": run.get_status_display()})
+        self.run = run
+
+
+def _take_run_lock() -> None:
+    # An UPDATE (not a SELECT) so that SQLite takes its write lock too; PostgreSQL holds the row lock until
+    # the transaction ends, so two starts racing serialise here.
+    updated = RunLock.objects.filter(pk=1).update(touched_at=timezone.now())
+    if not updated:
+        RunLock.objects.get_or_create(pk=1)
+        RunLock.objects.filter(pk=1).update(touched_at=timezone.now())
+
+
+def _fail_runs(queryset, message: str) -> int:
+    ids = list(queryset.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    TierAssignment.objects.filter(run_id__in=ids).delete()
+    SegmentStat.objects.filter(run_id__in=ids).delete()
+    return SegmentationRun.objects.filter(pk__in=ids, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
+        status=RunStatus.FAILED, finished_at=timezone.now(), error=message, live=False
+    )
+
+
+def _stale_runs():
+    now = timezone.now()
+    return SegmentationRun.objects.filter(
+        Q(status=RunStatus.RUNNING, heartbeat_at__lt=now - stale_after())
+        | Q(status=RunStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=now - stale_after())
+        | Q(status=RunStatus.QUEUED, created_at__lt=now - queued_timeout())
+    )
+
+
+@transaction.atomic
+def mark_stale_runs_failed() -> int:
+    """Fail running runs whose heartbeat is stale (their worker died) and queued runs nobody picked up."""
+    _take_run_lock()
+    return _fail_runs(_stale_runs(), _("The worker stopped sending heartbeats; start a new run."))
+
+
+def _can_start_runs(user) -> bool:
+    return is_admin(user) or is_manager(user)
+
+
+def start_run(*, actor, parameters: dict | None = None, enqueue: bool = True) -> SegmentationRun:
+    """Queue a run (managers and admins). 409 (RunConflict) while another is queued or running; a stale one
+    is failed first. The compute task is sent after commit; if the broker refuses it, the run is failed and
+    the broker error propagates (the API answers 503)."""
+    if not (_can_start_runs(actor) or getattr(actor, "username", "") == "system"):
+        raise PermissionDenied(_("Only managers and administrators may start segmentation runs."))
+    params = validate_run_parameters(parameters)
+    with transaction.atomic():
+        _take_run_lock()
+        _fail_runs(_stale_runs(), _("The worker stopped sending heartbeats; start a new run."))
+        busy = SegmentationRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
+        if busy is not None:
+            raise RunConflict(busy)
+        run = SegmentationRun(
+            as_of=params.as_of,
+            window_months=params.window_months,
+            a_cutoff=params.a_cutoff,
+            b_cutoff=params.b_cutoff,
+            growth_threshold=params.growth_threshold,
+            high_value_classes=params.high_value_classes,
+            visit_cost=params.visit_cost,
+            make_live=params.make_live,
+            started_by=actor,
+        )
+        run.full_clean()
+        run.save()
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(run.pk))
+    run.refresh_from_db()
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from kombu.exceptions import OperationalError
+
+    from segmentation.tasks import compute_run_task
+
+    try:
+        compute_run_task.delay(run_id)
+    except OperationalError:
+        fail_run(run_id=run_id, message=_("The task broker is unavailable."))
+        raise
+
+
+def fail_run(*, run_id: int, message: str) -> None:
+    """Fail a queued or running run, dropping whatever it wrote; finished runs are immutable."""
+    with transaction.atomic():
+        _fail_runs(SegmentationRun.objects.filter(pk=run_id), message[:2000])
+
+
+def _claim(run_id: int) -> bool:
+    now = timezone.now()
+    return bool(
+        SegmentationRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, progress=1
+        )
+    )
+
+
+def _beat(run_id: int, progress: int | None = None) -> None:
+    fields: dict = {"heartbeat_at": timezone.now()}
+    if progress is not None:
+        fields["progress"] = progress
+    SegmentationRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(**fields)
+
+
+class _Heartbeat:
+    """Beats from a thread with its own connection while one long statement runs (PostgreSQL only: SQLite
+    would make it wait on the write lock, and there runs are small)."""
+
+    def __init__(self, run_id: int):
+        self.run_id = run_id
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self):
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self.thread = threading.Thread(target=self._loop, name=f"run-{self.run_id}-heartbeat", daemon=True)
+            self.thread.start()
+        return self
+
+    def _loop(self) -> None:
+        try:
+            while not self.stop.wait(heartbeat_interval()):
+                try:
+                    _beat(self.run_id)
+                except Exception:  # noqa: BLE001 - a missed beat is retried; the run itself reports errors
+                    logger.exception("heartbeat of run %s failed", self.run_id)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+        return False
+
+
+# --- the computation ---------------------------------------------------------------------------------
+
+
+def compute_run(*, run_id: int) -> SegmentationRun | None:
+    """Compute a queued run (a duplicate delivery or a run already taken does nothing). On failure the run is
+    failed with its error and whatever it wrote is dropped; the live run stays live."""
+    if not _claim(run_id):
+        return SegmentationRun.objects.filter(pk=run_id).first()
+    run = SegmentationRun.objects.get(pk=run_id)
+    try:
+        with _Heartbeat(run.pk):
+            delay = float(os.environ.get(TEST_DELAY_ENV) or 0)
+            while delay > 0:
+                time.sleep(min(delay, 0.5))
+                delay -= 0.5
+                _beat(run.pk)
+            previous = SegmentationRun.objects.filter(live=True).first()
+            _insert_assignments(run)
+            _beat(run.pk, 70)
+            _insert_stats(run, previous)
+            _beat(run.pk, 85)
+            pareto, total, count = _pareto(run)
+            _beat(run.pk, 95)
+            _finish(run, previous=previous, pareto=pareto, total=total, count=count)
+    except Exception as exc:
+        logger.exception("segmentation run %s failed", run_id)
+        fail_run(run_id=run_id, message=f"{exc.__class__.__name__}: {exc}")
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _scaled(value: Decimal) -> int:
+    return int(value * SCALE)
+
+
+def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
+    from customers.models import Customer, Order
+    from salesforce_auto.models import VisitReport
+
+    windows = Windows.for_run(as_of=run.as_of, window_months=run.window_months)
+    adapt = connection.ops.adapt_datetimefield_value
+    postgres = connection.vendor == "postgresql"
+    high_value = [c for c in run.high_value_classes if c in AbcClass.values] or ["A"]
+    params = {
+        "run": run.pk,
+        "ws": adapt(windows.window_start),
+        "we": adapt(windows.window_end),
+        "ps": adapt(windows.previous_start),
+        "as_of": run.as_of.isoformat(),
+        "a": _scaled(run.a_cutoff),
+        "b": _scaled(run.b_cutoff),
+        "g": SCALE + _scaled(run.growth_threshold),
+        "tz": settings.TIME_ZONE,
+        "hv1": high_value[0],
+        "hv2": high_value[-1],
+    }
+    # Integer cents on both databases: exact, and bigint sums keep the grouped pass's state small (a numeric
+    # SUM state is several times larger). Ratios are computed in numeric (PostgreSQL) or for display only.
+    params["visit_cost"] = int(run.visit_cost * 100)
+    if postgres:
+        money = "({} * 100)::bigint"
+        recency = "(%(as_of)s::date - (o.last_at AT TIME ZONE %(tz)s)::date)"
+        out = "({}::numeric / 100)"
+        growth = "LEAST(ROUND(revenue::numeric / previous_revenue - 1, 4), 99999999.9999)"
+        share = "LEAST(ROUND(revenue::numeric / annual, 4), 99999.9999)"
+        greatest = "GREATEST"
+        big = "::numeric"  # cents × 10000 may exceed bigint
+    else:
+        money = "CAST(ROUND({} * 100) AS INTEGER)"
+        recency = (
+            "CAST(julianday(%(as_of)s) - julianday(django_datetime_cast_date(o.last_at, %(tz)s, 'UTC')) AS INTEGER)"
+        )
+        out = "({} / 100.0)"
+        growth = "MIN(ROUND(revenue * 1.0 / previous_revenue - 1, 4), 99999999.9999)"
+        share = "MIN(ROUND(revenue * 1.0 / annual, 4), 99999.9999)"
+        greatest = "MAX"
+        big = ""
+    amount, cost, volume = money.format("amount"), money.format("cost"), money.format("c.monthly_purchase_volume")
+    sql = f"""
+INSERT INTO {_table(TierAssignment)} (
+    run_id, customer_id, revenue, previous_revenue, growth, abc_class, bcg_quadrant, recency_days, frequency,
+    r_score, f_score, m_score, profit, loyal, potential_value, share_of_wallet, revenue_rank)
+WITH o AS (
+    SELECT customer_id,
+        SUM({amount}) FILTER (WHERE ordered_at >= %(ws)s) AS revenue,
+        SUM({cost}) FILTER (WHERE ordered_at >= %(ws)s) AS cost,
+        COUNT(*) FILTER (WHERE ordered_at >= %(ws)s) AS frequency,
+        SUM({amount}) FILTER (WHERE ordered_at >= %(ps)s AND ordered_at < %(ws)s) AS previous_revenue,
+        MAX(ordered_at) AS last_at
+    FROM {_table(Order)}
+    WHERE ordered_at < %(we)s
+    GROUP BY customer_id
+), v AS (
+    SELECT customer_id, COUNT(*) AS visits
+    FROM {_table(VisitReport)}
+    WHERE visited_at >= %(ws)s AND visited_at < %(we)s
+    GROUP BY customer_id
+), base AS (
+    SELECT c.id AS customer_id,
+        COALESCE(o.revenue, 0) AS revenue,
+        COALESCE(o.previous_revenue, 0) AS previous_revenue,
+        COALESCE(o.cost, 0) AS cost,
+        COALESCE(o.frequency, 0) AS frequency,
+        CASE WHEN o.last_at IS NOT NULL THEN {recency} END AS recency_days,
+        COALESCE(v.visits, 0) AS visits,
+        {volume} * 12 AS annual
+    FROM {_table(Customer)} c
+    LEFT JOIN o ON o.customer_id = c.id
+    LEFT JOIN v ON v.customer_id = c.id
+), ranked AS (
+    SELECT base.*,
+        ROW_NUMBER() OVER abc AS revenue_rank,
+        SUM(revenue) OVER abc - revenue AS prior,
+        SUM(revenue) OVER () AS total,
+        NTILE(5) OVER (PARTITION BY recency_days IS NULL ORDER BY recency_days DESC, customer_id) AS r_tile,
+        NTILE(5) OVER (PARTITION BY recency_days IS NULL ORDER BY frequency, customer_id) AS f_tile,
+        NTILE(5) OVER (PARTITION BY recency_days IS NULL ORDER BY revenue, customer_id) AS m_tile
+    FROM base
+    WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+), classed AS (
+    SELECT ranked.*,
+        CASE WHEN revenue > 0 AND prior{big} * {SCALE} < %(a)s * total{big} THEN 'A'
+             WHEN revenue > 0 AND prior{big} * {SCALE} < %(b)s * total{big} THEN 'B'
+             ELSE 'C' END AS abc_class,
+        CASE WHEN previous_revenue = 0 THEN revenue > 0
+             ELSE revenue{big} * {SCALE} >= previous_revenue{big} * %(g)s END AS high_growth
+    FROM ranked
+)
+SELECT %(run)s, customer_id, {out.format("revenue")}, {out.format("previous_revenue")},
+    CASE WHEN previous_revenue > 0 THEN {growth} END,
+    abc_class,
+    CASE WHEN abc_class IN (%(hv1)s, %(hv2)s)
+         THEN CASE WHEN high_growth THEN 'star' ELSE 'cash_cow' END
+         ELSE CASE WHEN high_growth THEN 'question_mark' ELSE 'dog' END END,
+    recency_days, frequency,
+    CASE WHEN recency_days IS NOT NULL THEN r_tile END,
+    CASE WHEN recency_days IS NOT NULL THEN f_tile END,
+    CASE WHEN recency_days IS NOT NULL THEN m_tile END,
+    {out.format("(revenue - cost - visits * %(visit_cost)s)")},
+    frequency >= 4,
+    CASE WHEN annual IS NOT NULL THEN {out.format(f"{greatest}(annual - revenue, 0)")} END,
+    CASE WHEN annual > 0 THEN {share} END,
+    revenue_rank
+FROM classed
+ORDER BY customer_id
+"""  # noqa: S608 - table names and fixed fragments only; every value is a bound parameter
+    return sql, params
+
+
+def _insert_assignments(run: SegmentationRun) -> None:
+    sql, params = _assignment_sql(run)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # one big analytic statement: JIT compilation costs more than it saves here, and the sorts of the
+            # window functions fit in memory with a larger work_mem for this transaction only
+            cursor.execute("SELECT set_config('jit', 'off', true)")
+            cursor.execute(
+                "SELECT set_config('work_mem', %s, true)", [getattr(settings, "SEGMENTATION_WORK_MEM", "256MB")]
+            )
+        cursor.execute(sql, params)
+    if connection.vendor == "postgresql":
+        # fresh statistics, or the planner takes the new run's rows for a handful and nests loops over them
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {_table(TierAssignment)}")
+
+
+def _insert_stats(run: SegmentationRun, previous: SegmentationRun | None) -> None:
+    from django.contrib.auth import get_user_model
+
+    from customers.models import Customer
+
+    revenue = (
+        "SUM(t.revenue)"
+        if connection.vendor == "postgresql"
+        else "SUM(CAST(ROUND(t.revenue * 100) AS INTEGER)) / 100.0"
+    )
+    sql = f"""
+INSERT INTO {_table(SegmentStat)} (run_id, owner_id, team_id, territory_id, abc_class, bcg_quadrant,
+    previous_abc_class, previous_bcg_quadrant, customers, revenue)
+SELECT t.run_id, c.owner_id, u.team_id, c.territory_id, t.abc_class, t.bcg_quadrant,
+    COALESCE(p.abc_class, ''), COALESCE(p.bcg_quadrant, ''), COUNT(*), {revenue}
+FROM {_table(TierAssignment)} t
+JOIN {_table(Customer)} c ON c.id = t.customer_id
+JOIN {_table(get_user_model())} u ON u.id = c.owner_id
+LEFT JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = t.customer_id
+WHERE t.run_id = %(run)s
+GROUP BY t.run_id, c.owner_id, u.team_id, c.territory_id, t.abc_class, t.bcg_quadrant,
+    COALESCE(p.abc_class, ''), COALESCE(p.bcg_quadrant, '')
+"""  # noqa: S608 - table names only; values are bound
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"run": run.pk, "previous": previous.pk if previous else None})
+
+
+def _pareto(run: SegmentationRun) -> tuple[list[dict], Decimal, int]:
+    """The Pareto curve downsampled to ≤ 200 points: (share of customers, share of revenue) at the end of each
+    of ≤ 200 equal slices of the revenue ranking. Sums per slice in the database; cumulated over ≤ 200 rows."""
+    postgres = connection.vendor == "postgresql"
+    cents = "SUM(revenue) * 100" if postgres else "SUM(CAST(ROUND(revenue * 100) AS INTEGER))"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {_table(TierAssignment)} WHERE run_id = %s", [run.pk])  # noqa: S608
+        count = cursor.fetchone()[0]
+        if not count:
+            return [], Decimal("0.00"), 0
+        cursor.execute(
+            f"""SELECT (revenue_rank - 1) * {PARETO_POINTS} / %(n)s AS slice, MAX(revenue_rank), {cents}
+                FROM {_table(TierAssignment)} WHERE run_id = %(run)s GROUP BY slice ORDER BY slice""",  # noqa: S608
+            {"n": count, "run": run.pk},
+        )
+        rows = cursor.fetchall()
+    total_cents = sum(int(row[2] or 0) for row in rows)
+    points, running = [], 0
+    for _slice, last_rank, slice_cents in rows:
+        running += int(slice_cents or 0)
+        points.append(
+            {
+                "customers": int(last_rank),
+                "customer_share": str((Decimal(int(last_rank)) / count).quantize(Decimal("0.0001"))),
+                "revenue": str((Decimal(running) / 100).quantize(Decimal("0.01"))),
+                "revenue_share": str(
+                    (Decimal(running) / total_cents).quantize(Decimal("0.0001")) if total_cents else Decimal("0.0000")
+                ),
+            }
+        )
+    return points, (Decimal(total_cents) / 100).quantize(Decimal("0.01")), count
+
+
+@transaction.atomic
+def _finish(run: SegmentationRun, *, previous, pareto: list[dict], total: Decimal, count: int) -> None:
+    now = timezone.now()
+    updated = SegmentationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=RunStatus.SUCCEEDED,
+        progress=100,
+        finished_at=now,
+        heartbeat_at=now,
+        customer_count=count,
+        total_revenue=total,
+        pareto=pareto,
+        previous_run=previous,
+    )
+    if not updated:
+        raise RuntimeError(_("The run was failed while it computed (stale heartbeat)."))
+    if run.make_live:
+        _switch_live(run.pk)
+
+
+def _switch_live(run_id: int) -> None:
+    SegmentationRun.objects.filter(live=True).exclude(pk=run_id).update(live=False)
+    SegmentationRun.objects.filter(pk=run_id).update(live=True)
+
+
+@transaction.atomic
+def make_live(*, actor, run: SegmentationRun) -> SegmentationRun:
+    """Switch the live run to any succeeded run (admins only); atomic, so readers see one run or the other."""
+    if not is_admin(actor):
+        raise PermissionDenied(_("Only administrators may switch the live run."))
+    run = SegmentationRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != RunStatus.SUCCEEDED:
+        raise ValidationError({"status": [_("Only a succeeded run can become live.")]})
+    _switch_live(run.pk)
+    run.refresh_from_db()
+    return run
+
+
+# --- nightly --------------------------------------------------------------------------------------
+
+
+def nightly_recompute() -> SegmentationRun | None:
+    """Start and compute a run with the default parameters as the system user, then sync dormancy."""
+    from crm.services import get_system_user
+
+    try:
+        run = start_run(actor=get_system_user(), parameters={}, enqueue=False)
+    except RunConflict:
+        logger.warning("nightly segmentation skipped: a run is already queued or running")
+        return None
+    run = compute_run(run_id=run.pk)
+    sync_dormancy(window_months=run.window_months if run else 12)
+    return run
+
+
+@transaction.atomic
+def sync_dormancy(*, as_of: dt.date | None = None, window_months: int = 12) -> dict[str, int]:
+    """current → dormant when no order in the window (as_of − W months, as_of]; dormant → current when an
+    order came after the customer went dormant. Set-based: one INSERT … SELECT of the StageChange rows per
+    direction, then one UPDATE of the customers they name, in one transaction, acting as the system user."""
+    from crm.services import get_system_user
+    from customers.models import Customer, Order, Stage, StageChange
+
+    system = get_system_user()
+    as_of = as_of or timezone.localdate()
+    windows = Windows.for_run(as_of=as_of, window_months=window_months)
+    now = timezone.now()
+    in_window = Order.objects.filter(
+        customer=OuterRef("pk"), ordered_at__gte=windows.window_start, ordered_at__lt=windows.window_end
+    )
+    went_dormant = (
+        StageChange.objects.filter(customer=OuterRef("pk"), to_stage=Stage.DORMANT)
+        .order_by("-changed_at")
+        .values("changed_at")[:1]
+    )
+    to_dormant = Customer.objects.filter(stage=Stage.CURRENT).exclude(Exists(in_window))
+    to_current = (
+        Customer.objects.filter(stage=Stage.DORMANT)
+        .annotate(dormant_since=Coalesce(Subquery(went_dormant), "created_at"))
+        .filter(
+            Exists(
+                Order.objects.filter(
+                    customer=OuterRef("pk"), ordered_at__gt=OuterRef("dormant_since"), ordered_at__lt=windows.window_end
+                )
+            )
+        )
+    )
+    counts = {}
+    for label, queryset, from_stage, to_stage, reason in (
+        ("to_dormant", to_dormant, Stage.CURRENT, Stage.DORMANT, _("No order in the last %(months)s months.")),
+        ("to_current", to_current, Stage.DORMANT, Stage.CURRENT, _("A new order after dormancy.")),
+    ):
+        reason = reason % {"months": window_months} if "%(months)s" in reason else reason
+        select_sql, select_params = queryset.values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            columns = "customer_id, from_stage, to_stage, changed_by_id, changed_at, reason"
+            insert = f"INSERT INTO {_table(StageChange)} ({columns}) SELECT id, %s, %s, %s, %s, %s"  # noqa: S608
+            insert += f" FROM {_table(Customer)} WHERE id IN ({select_sql})"
+            cursor.execute(
+                insert,
+                [
+                    str(from_stage),
+                    str(to_stage),
+                    system.pk,
+                    connection.ops.adapt_datetimefield_value(now),
+                    reason[:500],
+                    *select_params,
+                ],
+            )
+        moved = StageChange.objects.filter(
+            changed_by=system, changed_at=now, from_stage=from_stage, to_stage=to_stage
+        ).values("customer_id")
+        counts[label] = Customer.objects.filter(pk__in=moved, stage=from_stage).update(stage=to_stage, updated_at=now)
+    return counts
