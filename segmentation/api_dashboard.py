@@ -51,8 +51,29 @@ class ConversionView(DashboardChartView):
     selector = staticmethod(dash.conversion)
 
 
+class TiersView(DashboardChartView):
+    """Customers and revenue per ABC class and BCG quadrant, the 80/20 check and the Pareto curve (≤ 200 points)."""
+
+    selector = staticmethod(dash.tier_summary)
+
+
+class BcgView(DashboardChartView):
+    """Top customers by revenue (value vs growth) and customers per quadrant."""
+
+    selector = staticmethod(dash.bcg_points)
+
+
+class MigrationView(DashboardChartView):
+    """ABC migration matrix against the previously live run, and customers that fell from A."""
+
+    selector = staticmethod(dash.tier_migration)
+
+
 router = SimpleRouter()
 urlpatterns = [
     path("dashboard/activity/", ActivityView.as_view(), name="dashboard-activity"),
     path("dashboard/conversion/", ConversionView.as_view(), name="dashboard-conversion"),
+    path("dashboard/tiers/", TiersView.as_view(), name="dashboard-tiers"),
+    path("dashboard/bcg/", BcgView.as_view(), name="dashboard-bcg"),
+    path("dashboard/migration/", MigrationView.as_view(), name="dashboard-migration"),
 ]

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from crm.access import visible_owner_ids
 from crm.models import Team, Territory
-from crm.selectors import visible_teams
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def dashboard_teams(user) -> QuerySet:
     """Teams a user may filter the dashboard by: the teams they manage (admins: all)."""
     if user.is_admin_role:
         return Team.objects.order_by("name")
-    return visible_teams(user).filter(manager=user)
+    return Team.objects.filter(manager=user).order_by("name")
 
 
 def dashboard_territories(user) -> QuerySet:
@@ -159,3 +159,254 @@ def parse_filters(*, user, params) -> DashboardFilters:
         if territory is None:
             raise Http404
     return DashboardFilters(team=team, territory=territory, run_id=values["run"])
+
+
+# --- value tiers from a segmentation run (stored aggregates; never a scan of all assignments per request) ---
+
+FOUR_PLACES = Decimal("0.0001")
+PARETO_POINTS = 200
+BCG_TOP_POINTS = 200
+FALLEN_FROM_A_LIMIT = 50
+
+
+def dashboard_run(*, user, filters: DashboardFilters, recent_runs: list | None = None):
+    """The run the dashboard shows: the one asked for (a succeeded run) or the live run; None when none exists.
+    `recent_runs` (from dashboard_runs) saves a query when the run is among them."""
+    from django.http import Http404
+
+    from segmentation.models import RunStatus
+    from segmentation.selectors import visible_runs
+
+    for candidate in recent_runs or []:
+        if candidate.pk == filters.run_id or (filters.run_id is None and candidate.live):
+            return candidate
+    runs = visible_runs(user=user).filter(status=RunStatus.SUCCEEDED).select_related("previous_run")
+    if filters.run_id is not None:
+        run = runs.filter(pk=filters.run_id).first()
+        if run is None:
+            raise Http404
+        return run
+    return runs.filter(live=True).first()
+
+
+def _share(part, whole) -> str:
+    if not whole:
+        return "0.0000"
+    return str((Decimal(part) / Decimal(whole)).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP))
+
+
+def _money(value) -> str:
+    return str(Decimal(value or 0).quantize(Decimal("0.01")))
+
+
+def _is_whole_run(user, filters: DashboardFilters) -> bool:
+    return user.is_admin_role and filters.team is None and filters.territory is None
+
+
+def _stats(*, run, user, filters: DashboardFilters) -> QuerySet:
+    from segmentation.models import SegmentStat
+
+    stats = _scoped(SegmentStat.objects.filter(run=run), "owner", scoped_owner_ids(user, filters))
+    if filters.territory is not None:
+        stats = stats.filter(territory=filters.territory)
+    return stats
+
+
+def _assignments(*, run, user, filters: DashboardFilters) -> QuerySet:
+    from segmentation.models import TierAssignment
+
+    assignments = _scoped(TierAssignment.objects.filter(run=run), "customer__owner", scoped_owner_ids(user, filters))
+    if filters.territory is not None:
+        assignments = assignments.filter(customer__territory=filters.territory)
+    return assignments
+
+
+def pareto_points(*, user, filters: DashboardFilters, run) -> list[dict]:
+    """≤ 200 points of the Pareto curve of the customers in view: the run's stored curve for the whole run;
+    for a team, territory or a manager's scope, one grouped statement over that subset (ties by customer id)."""
+    if _is_whole_run(user, filters):
+        return list(run.pareto or [])
+    from django.db import connection
+
+    base_sql, params = (
+        _assignments(run=run, user=user, filters=filters).values("customer_id", "revenue").query.sql_with_params()
+    )
+    cents = "revenue * 100" if connection.vendor == "postgresql" else "CAST(ROUND(revenue * 100) AS INTEGER)"
+    sql = f"""
+        SELECT slice, MAX(rn), SUM(cents), MAX(n) FROM (
+            SELECT rn, n, cents, (rn - 1) * {PARETO_POINTS} / n AS slice FROM (
+                SELECT ROW_NUMBER() OVER (ORDER BY revenue DESC, customer_id) AS rn, COUNT(*) OVER () AS n,
+                       {cents} AS cents
+                FROM ({base_sql}) AS base
+            ) AS ranked
+        ) AS sliced GROUP BY slice ORDER BY slice"""  # noqa: S608 - the inner query is the ORM's, values are bound
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    total = sum(int(row[2] or 0) for row in rows)
+    points, running = [], 0
+    for _slice, last_rank, slice_cents, count in rows:
+        running += int(slice_cents or 0)
+        points.append(
+            {
+                "customers": int(last_rank),
+                "customer_share": _share(last_rank, count),
+                "revenue": _money(Decimal(running) / 100),
+                "revenue_share": _share(running, total),
+            }
+        )
+    return points
+
+
+def eighty_twenty(points: list[dict]) -> str | None:
+    """Share of customers that carries 80% of revenue: the first curve point reaching 0.8 (None without revenue)."""
+    for point in points:
+        if Decimal(point["revenue_share"]) >= Decimal("0.8"):
+            return point["customer_share"]
+    return None
+
+
+def tier_summary(*, user, filters: DashboardFilters, run=None) -> dict:
+    """Customers and revenue (with shares) per ABC class and per BCG quadrant, and the 80/20 check."""
+    run = run or dashboard_run(user=user, filters=filters)
+    if run is None:
+        return {"run": None}
+    cells = (
+        _stats(run=run, user=user, filters=filters)
+        .values("abc_class", "bcg_quadrant")
+        .annotate(customers=Sum("customers"), revenue=Sum("revenue"))
+        .order_by()
+    )
+    by_class: dict[str, dict] = {}
+    by_quadrant: dict[str, dict] = {}
+    for cell in cells:  # at most 3 × 4 grouped rows
+        for key, grouped in ((cell["abc_class"], by_class), (cell["bcg_quadrant"], by_quadrant)):
+            row = grouped.setdefault(key, {"customers": 0, "revenue": Decimal(0)})
+            row["customers"] += cell["customers"]
+            row["revenue"] += cell["revenue"]
+    total_customers = sum(row["customers"] for row in by_class.values())
+    total_revenue = sum((row["revenue"] for row in by_class.values()), Decimal(0))
+
+    def rows(keys, grouped):
+        out = []
+        for key in keys:
+            row = grouped.get(key, {"customers": 0, "revenue": Decimal(0)})
+            out.append(
+                {
+                    "key": key,
+                    "customers": row["customers"],
+                    "customer_share": _share(row["customers"], total_customers),
+                    "revenue": _money(row["revenue"]),
+                    "revenue_share": _share(row["revenue"], total_revenue),
+                }
+            )
+        return out
+
+    points = pareto_points(user=user, filters=filters, run=run)
+    return {
+        "run": {"id": run.pk, "as_of": run.as_of.isoformat(), "window_months": run.window_months},
+        "customers": total_customers,
+        "revenue": _money(total_revenue),
+        "abc": rows(["A", "B", "C"], by_class),
+        "bcg": rows(["star", "cash_cow", "question_mark", "dog"], by_quadrant),
+        "customer_share_for_80_percent": eighty_twenty(points),
+        "pareto": points,
+        "cutoffs": {"a": str(run.a_cutoff), "b": str(run.b_cutoff)},
+    }
+
+
+def bcg_points(*, user, filters: DashboardFilters, run=None) -> dict:
+    """The top customers by revenue as points (value vs growth), plus per-quadrant counts for everyone else.
+    Customers without revenue in the window have no place on a value axis: they are only counted."""
+    run = run or dashboard_run(user=user, filters=filters)
+    if run is None:
+        return {"run": None}
+    top = (
+        _assignments(run=run, user=user, filters=filters)
+        .filter(revenue__gt=0)
+        .order_by("revenue_rank", "customer_id")
+        .values("customer_id", "customer__name", "revenue", "growth", "abc_class", "bcg_quadrant")[:BCG_TOP_POINTS]
+    )
+    points = [
+        {
+            "customer": row["customer_id"],
+            "name": row["customer__name"],
+            "revenue": _money(row["revenue"]),
+            "growth": None if row["growth"] is None else str(row["growth"]),
+            "abc_class": row["abc_class"],
+            "bcg_quadrant": row["bcg_quadrant"],
+        }
+        for row in top
+    ]
+    quadrants = {
+        row["bcg_quadrant"]: row["customers"]
+        for row in _stats(run=run, user=user, filters=filters)
+        .values("bcg_quadrant")
+        .annotate(customers=Sum("customers"))
+        .order_by()
+    }
+    return {
+        "run": {"id": run.pk, "as_of": run.as_of.isoformat()},
+        "growth_threshold": str(run.growth_threshold),
+        "high_value_classes": run.high_value_classes,
+        "points": points,
+        "quadrant_customers": {q: quadrants.get(q, 0) for q in ("star", "cash_cow", "question_mark", "dog")},
+    }
+
+
+def tier_migration(*, user, filters: DashboardFilters, run=None) -> dict:
+    """ABC migration matrix between the run and the run that was live when it computed (stored counts),
+    and the customers that fell from A."""
+    run = run or dashboard_run(user=user, filters=filters)
+    if run is None:
+        return {"run": None}
+    matrix = {src: {dst: 0 for dst in ("A", "B", "C")} for src in ("A", "B", "C", "")}
+    previous = run.previous_run
+    if previous is None:
+        return {"run": {"id": run.pk}, "previous_run": None, "matrix": matrix, "fell_from_a": []}
+    rows = (
+        _stats(run=run, user=user, filters=filters)
+        .values("previous_abc_class", "abc_class")
+        .annotate(customers=Sum("customers"))
+        .order_by()
+    )
+    for row in rows:
+        matrix.setdefault(row["previous_abc_class"], {})[row["abc_class"]] = row["customers"]
+    from segmentation.models import TierAssignment
+
+    was_a = TierAssignment.objects.filter(run=previous, customer_id=OuterRef("customer_id"), abc_class="A")
+    fell = (
+        _assignments(run=run, user=user, filters=filters)
+        .exclude(abc_class="A")
+        .filter(Exists(was_a))
+        .order_by("revenue_rank", "customer_id")
+        .values("customer_id", "customer__name", "abc_class", "revenue", "previous_revenue")[:FALLEN_FROM_A_LIMIT]
+    )
+    return {
+        "run": {"id": run.pk},
+        "previous_run": previous.pk,
+        "matrix": matrix,
+        "fell_from_a": [
+            {
+                "customer": row["customer_id"],
+                "name": row["customer__name"],
+                "abc_class": row["abc_class"],
+                "revenue": _money(row["revenue"]),
+                "previous_revenue": _money(row["previous_revenue"]),
+            }
+            for row in fell
+        ],
+    }
+
+
+def dashboard_runs(user) -> list:
+    """Succeeded runs to pick from (newest first, at most 30)."""
+    from segmentation.models import RunStatus
+    from segmentation.selectors import visible_runs
+
+    return list(
+        visible_runs(user=user)
+        .filter(status=RunStatus.SUCCEEDED)
+        .select_related("previous_run")
+        .order_by("-created_at")[:30]
+    )

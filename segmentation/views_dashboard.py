@@ -21,7 +21,44 @@ CSV_TABLES = {
         [[k, v] for k, v in data["stages"].items()] + [[k, v] for k, v in data["moves"].items()],
     ),
 }
-CHART_DATA = {"activity": dash.rep_activity, "conversion": dash.conversion}
+CSV_TABLES.update(
+    {
+        "tiers": lambda data: (
+            [_("Group"), _("Key"), _("Customers"), _("Customer share"), _("Revenue"), _("Revenue share")],
+            [
+                [group, row["key"], row["customers"], row["customer_share"], row["revenue"], row["revenue_share"]]
+                for group in ("abc", "bcg")
+                for row in data.get(group, [])
+            ],
+        ),
+        "pareto": lambda data: (
+            [_("Customers"), _("Customer share"), _("Revenue"), _("Revenue share")],
+            [[p["customers"], p["customer_share"], p["revenue"], p["revenue_share"]] for p in data.get("pareto", [])],
+        ),
+        "bcg": lambda data: (
+            [_("Customer"), _("Name"), _("Revenue"), _("Growth"), _("ABC class"), _("BCG quadrant")],
+            [
+                [p["customer"], p["name"], p["revenue"], p["growth"], p["abc_class"], p["bcg_quadrant"]]
+                for p in data.get("points", [])
+            ],
+        ),
+        "migration": lambda data: (
+            [_("From → to"), "A", "B", "C"],
+            [
+                [src or _("new"), *[row.get(dst, 0) for dst in ("A", "B", "C")]]
+                for src, row in data.get("matrix", {}).items()
+            ],
+        ),
+    }
+)
+CHART_DATA = {
+    "activity": dash.rep_activity,
+    "conversion": dash.conversion,
+    "tiers": dash.tier_summary,
+    "pareto": dash.tier_summary,
+    "bcg": dash.bcg_points,
+    "migration": dash.tier_migration,
+}
 
 
 def _require_manager(user) -> None:
@@ -36,7 +73,13 @@ def dashboard(request):
         filters = dash.parse_filters(user=request.user, params=request.GET)
     except ValidationError as exc:
         return HttpResponseBadRequest("; ".join(exc.messages))
+    runs = dash.dashboard_runs(request.user)
+    run = dash.dashboard_run(user=request.user, filters=filters, recent_runs=runs)
     context = {
+        "run": run,
+        "runs": runs,
+        "tiers": dash.tier_summary(user=request.user, filters=filters, run=run) if run else None,
+        "migration": dash.tier_migration(user=request.user, filters=filters, run=run) if run else None,
         "filters": filters,
         "teams": dash.dashboard_teams(request.user),
         "territories": dash.dashboard_territories(request.user),

@@ -30,6 +30,65 @@
     }
   };
 
+  renderers.pareto = function (el, data) {
+    var names = JSON.parse(el.dataset.labels || "{}");
+    var pts = [{ customer_share: "0", revenue_share: "0" }].concat(data.pareto || []);
+    var x = pts.map(function (p) { return Number(p.customer_share); });
+    var y = pts.map(function (p) { return Number(p.revenue_share); });
+    var a = Number(data.cutoffs.a), b = Number(data.cutoffs.b);
+    var bands = [
+      { y0: 0, y1: a, color: "rgba(11,99,206,0.10)", label: "A" },
+      { y0: a, y1: b, color: "rgba(11,99,206,0.05)", label: "B" },
+      { y0: b, y1: 1, color: "rgba(0,0,0,0.03)", label: "C" }
+    ];
+    Plotly.newPlot(el, [{ type: "scatter", mode: "lines+markers", x: x, y: y, marker: { size: 4 },
+      line: { color: "#0b63ce" }, name: "Pareto" }],
+      layout({
+        xaxis: { title: { text: names.x || "" }, range: [0, 1], tickformat: ".0%" },
+        yaxis: { title: { text: names.y || "" }, range: [0, 1.02], tickformat: ".0%" },
+        shapes: bands.map(function (band) {
+          return { type: "rect", xref: "paper", x0: 0, x1: 1, y0: band.y0, y1: band.y1, fillcolor: band.color,
+                   line: { width: 0 }, layer: "below" };
+        }),
+        annotations: bands.map(function (band) {
+          return { xref: "paper", x: 0.98, y: (band.y0 + band.y1) / 2, text: band.label, showarrow: false };
+        }),
+        showlegend: false
+      }), config);
+  };
+
+  renderers.bcg = function (el, data) {
+    var names = JSON.parse(el.dataset.labels || "{}");
+    var colors = { star: "#f5a623", cash_cow: "#2e7d32", question_mark: "#0b63ce", dog: "#9e9e9e" };
+    var threshold = Number(data.growth_threshold);
+    var points = data.points || [];
+    // Customers with no previous revenue have no growth ratio: plot them above the highest growth shown.
+    var finite = points.filter(function (p) { return p.growth !== null; }).map(function (p) { return Number(p.growth); });
+    var top = Math.max(threshold * 2, finite.length ? Math.max.apply(null, finite) : 1) * 1.1;
+    var traces = Object.keys(colors).map(function (q) {
+      var qp = points.filter(function (p) { return p.bcg_quadrant === q; });
+      return {
+        type: "scatter", mode: "markers", name: (names[q] || q) + " (" + (data.quadrant_customers[q] || 0) + ")",
+        x: qp.map(function (p) { return Number(p.revenue); }),
+        y: qp.map(function (p) { return p.growth === null ? top : Number(p.growth); }),
+        text: qp.map(function (p) { return p.name; }),
+        customdata: qp.map(function (p) { return p.customer; }),
+        hovertemplate: "%{text}<br>%{x:,.2f} · %{y:.1%}<extra></extra>",
+        marker: { color: colors[q], size: 8, opacity: 0.8 }
+      };
+    });
+    Plotly.newPlot(el, traces, layout({
+      xaxis: { title: { text: names.x || "" }, type: "log" },
+      yaxis: { title: { text: names.y || "" }, tickformat: ".0%" },
+      shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: threshold, y1: threshold,
+                 line: { dash: "dot", color: "#555", width: 1 } }]
+    }), config);
+    el.on("plotly_click", function (event) {
+      var id = event.points && event.points[0] && event.points[0].customdata;
+      if (id && el.dataset.customerUrl) { window.location.href = el.dataset.customerUrl.replace("__id__", String(id)); }
+    });
+  };
+
   function draw(el) {
     var render = renderers[el.dataset.chart];
     if (!render || typeof Plotly === "undefined") { return; }

@@ -16,4 +16,10 @@ ROUTES = {
         ),
     ],
     "dashboard-conversion": [Check("get", "/api/v1/dashboard/conversion/", MANAGERS_ONLY_API)],
+    "dashboard-tiers": [Check("get", "/api/v1/dashboard/tiers/", MANAGERS_ONLY_API)],
+    "dashboard-bcg": [Check("get", "/api/v1/dashboard/bcg/", MANAGERS_ONLY_API)],
+    "dashboard-migration": [
+        Check("get", "/api/v1/dashboard/migration/", MANAGERS_ONLY_API),
+        Check("get", "/api/v1/dashboard/migration/?run=999999", api(rep_a=403, rep_b=403, default=404)),
+    ],
 }
