@@ -23,3 +23,11 @@ def live_assignments(*, customer_ids) -> dict[int, TierAssignment]:
 def is_loyal(*, customer_id: int) -> bool:
     """`loyal` (≥ 3 repeat purchases in the window) from the live run; False without a live run."""
     return TierAssignment.objects.filter(run__live=True, customer_id=customer_id, loyal=True).exists()
+
+
+def live_tier_subquery(field: str, *, customer_ref: str = "pk"):
+    """A Subquery of `field` (e.g. abc_class, bcg_quadrant) from the customer's live assignment, for annotating
+    a customer queryset in one query (NULL when there is no live run or the customer was not in it)."""
+    from django.db.models import OuterRef, Subquery
+
+    return Subquery(TierAssignment.objects.filter(run__live=True, customer_id=OuterRef(customer_ref)).values(field)[:1])
