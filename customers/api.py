@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -66,8 +66,9 @@ class TransitionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-def _raise_duplicate(exc: services.DuplicateCustomerError):
-    raise serializers.ValidationError({"name": exc.messages, "duplicate_of": [exc.existing.pk]}) from exc
+def _duplicate_response(exc: services.DuplicateCustomerError) -> Response:
+    """400 in DRF's shape, plus `duplicate_of`: [the existing customer's id] (as a number)."""
+    return Response({"name": exc.messages, "duplicate_of": [exc.existing.pk]}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class CustomerViewSet(
@@ -89,27 +90,33 @@ class CustomerViewSet(
     def get_queryset(self):
         return with_live_tier(visible_customers(self.request.user))
 
+    def create(self, request, *args, **kwargs):
+        try:
+            return super().create(request, *args, **kwargs)
+        except services.DuplicateCustomerError as exc:
+            return _duplicate_response(exc)
+
+    def update(self, request, *args, **kwargs):
+        try:
+            return super().update(request, *args, **kwargs)
+        except services.DuplicateCustomerError as exc:
+            return _duplicate_response(exc)
+
     def _fresh(self, pk):
         return self.get_queryset().get(pk=pk)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         confirm = data.pop("confirm_duplicate", False)
-        try:
-            customer = services.create_customer(actor=self.request.user, confirm_duplicate=confirm, **data)
-        except services.DuplicateCustomerError as exc:
-            _raise_duplicate(exc)
+        customer = services.create_customer(actor=self.request.user, confirm_duplicate=confirm, **data)
         serializer.instance = self._fresh(customer.pk)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         confirm = data.pop("confirm_duplicate", False)
-        try:
-            customer = services.update_customer(
-                actor=self.request.user, customer=serializer.instance, confirm_duplicate=confirm, **data
-            )
-        except services.DuplicateCustomerError as exc:
-            _raise_duplicate(exc)
+        customer = services.update_customer(
+            actor=self.request.user, customer=serializer.instance, confirm_duplicate=confirm, **data
+        )
         serializer.instance = self._fresh(customer.pk)
 
     @extend_schema(request=TransitionSerializer, responses=CustomerSerializer)

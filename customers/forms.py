@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.selectors import visible_users
-from customers.models import Contact, Customer, ManAnswer, Qualification, RelationshipLevel, Stage
+from customers.models import Contact, Customer, ManAnswer, Qualification, RelationshipLevel, Stage, phone_validator
 from customers.selectors.customer import relationship_ladder, search_customers
 from customers.services.customer import STAGE_MOVES
 from segmentation.models import AbcClass, BcgQuadrant
@@ -124,6 +124,7 @@ class CustomerForm(forms.ModelForm):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
+        self.fields["phone"].validators.append(phone_validator)
         self.fields["relationship_level"].queryset = relationship_ladder()
         self.fields["relationship_level"].to_field_name = "code"
         if actor.is_admin_role or actor.role == "manager":
@@ -192,6 +193,10 @@ class ContactForm(forms.ModelForm):
         model = Contact
         fields = ["name", "title", "phone", "email", "authority"]
         widgets = {"phone": forms.TextInput(attrs={"inputmode": "tel"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].validators.append(phone_validator)
 
     def _post_clean(self):
         pass

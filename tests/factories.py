@@ -82,6 +82,14 @@ class OrderFactory(factory.django.DjangoModelFactory):
     external_ref = factory.Sequence(lambda n: f"ORD-{n}")
 
 
+class CompetitorBrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.CompetitorBrand"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+
+
 # (end of customers factories)
 #
 #

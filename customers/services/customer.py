@@ -662,7 +662,7 @@ def _validate_row(ctx: _ImportContext, row: dict, line: int) -> tuple[Customer |
         # until then the actor stands in for validation.
         customer.owner = ctx.actor
         changes["owner_from_rules"] = {k: v for k, v in values.items() if k in ("city", "industry", "territory")}
-    if stage and existing is None:
+    if stage and (existing is None or (changes["stage"] and "stage" not in errors)):
         customer.stage = stage
     try:
         customer.full_clean(validate_unique=False, validate_constraints=False)
