@@ -59,6 +59,8 @@ def test_matching_external_ref_updates_instead_of_duplicating(org):
     assert (customer.name, customer.city, customer.stage) == ("华联超市(新)", "苏州", "dormant")
     assert customer.stage_changes.first().from_stage == "current"
     assert Customer.objects.count() == 2
+    assert [h.history_type for h in customer.history.all()] == ["~", "+"]
+    assert customer.updated_at > customer.created_at
 
 
 def test_a_file_with_a_bad_row_imports_nothing_and_reports_every_bad_row(org):
