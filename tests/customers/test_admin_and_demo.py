@@ -89,3 +89,36 @@ def test_seed_demo_creates_hundreds_of_customers_with_cards_and_contacts_and_is_
     call_command("seed_demo", stdout=io.StringIO())
     again = (Customer.objects.count(), Contact.objects.count(), StageChange.objects.count(), Evaluation.objects.count())
     assert again == counts
+
+
+def _customer_admin_form(owner, **extra):
+    return {
+        "name": "后台客户",
+        "owner": owner.pk,
+        "city": "上海",
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
+        "contacts-MIN_NUM_FORMS": "0",
+        "contacts-MAX_NUM_FORMS": "1000",
+        **extra,
+    }
+
+
+def test_admin_add_and_change_go_through_the_services(org, superuser, page_for):
+    client = page_for(superuser)
+    response = client.post(
+        "/admin/customers/customer/add/", _customer_admin_form(org.rep_a, stage="target", relationship_level="")
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer = Customer.objects.get(name="后台客户")
+    assert (customer.owner, customer.stage) == (org.rep_a, "target")
+    assert StageChange.objects.filter(customer=customer, changed_by=superuser).exists()
+    level = customer.__class__._meta.get_field("relationship_level").related_model.objects.get(code="basic")
+    response = client.post(
+        f"/admin/customers/customer/{customer.pk}/change/",
+        _customer_admin_form(org.rep_a, city="杭州", relationship_level=level.pk),
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.city, customer.relationship_level.code, customer.stage) == ("杭州", "basic", "target")
+    assert customer.level_changes.count() == 1
