@@ -99,6 +99,17 @@ def resolve_owner(*, actor, owner=None, customer_fields: dict | None = None):
     return rule_owner or actor
 
 
+def _check_text_lengths(customer: Customer) -> None:
+    """TextField max_length is only a form hint in Django; enforce it for every writer (API, import, admin)."""
+    errors = {
+        f.name: [_("Ensure this value has at most %(n)d characters.") % {"n": f.max_length}]
+        for f in Customer._meta.fields
+        if f.get_internal_type() == "TextField" and f.max_length and len(getattr(customer, f.name) or "") > f.max_length
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 def _check_duplicate(*, owner, name: str, phone: str, exclude_pk: int | None, confirm_duplicate: bool) -> None:
     if confirm_duplicate:
         return
@@ -129,6 +140,7 @@ def create_customer(
     owner = resolve_owner(actor=actor, owner=owner, customer_fields={"name": name, **fields})
     customer = Customer(name=name, stage=stage, owner=owner, relationship_level=level, **fields)
     customer.full_clean()
+    _check_text_lengths(customer)
     _check_duplicate(owner=owner, name=name, phone=customer.phone, exclude_pk=None, confirm_duplicate=confirm_duplicate)
     customer.save()
     if brands:
@@ -185,6 +197,7 @@ def update_customer(
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.full_clean()
+    _check_text_lengths(customer)
     _check_duplicate(
         owner=customer.owner,
         name=customer.name,
@@ -681,6 +694,7 @@ def _validate_row(ctx: _ImportContext, row: dict, line: int) -> tuple[Customer |
         customer.full_clean(
             exclude=["owner", "relationship_level", "territory"], validate_unique=False, validate_constraints=False
         )
+        _check_text_lengths(customer)
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             errors.setdefault(name, []).extend(messages)

@@ -239,3 +239,15 @@ def test_customer_and_contact_api_writes_are_audited(org, api_for):
     client.patch(f"/api/v1/customers/{created['id']}/", {"city": "X"}, format="json")
     customer = Customer.objects.get(pk=created["id"])
     assert [h.history_user for h in customer.history.all()] == [org.rep_a, org.rep_a]
+
+
+def test_an_admin_defined_ladder_code_is_read_and_written_by_code(org, api_for):
+    from customers.models import RelationshipLevel
+
+    RelationshipLevel.objects.create(code="preferred", name="优先", rank=12)
+    customer = create_customer(actor=org.rep_a, name="A")
+    response = api_for(org.rep_a).patch(
+        f"/api/v1/customers/{customer.pk}/", {"relationship_level": "preferred"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["relationship_level"] == "preferred"
+    assert api_for(org.rep_a).get("/api/v1/customers/?relationship_level=preferred").json()["count"] == 1

@@ -197,3 +197,8 @@ def test_management_command_imports_and_reports_errors(org, tmp_path):
     assert "2 created" in out.getvalue()
     call_command("import_customers", str(path), user=org.admin.username, import_valid_rows=True, stdout=out)
     assert "2 updated" in out.getvalue() and Customer.objects.count() == 2
+
+
+def test_oversize_text_in_a_row_is_a_row_error(org):
+    report = import_customers(actor=org.rep_a, rows=[{"name": "A", "notes": "x" * 5001}, {"name": "x" * 201}])
+    assert [sorted(e["errors"]) for e in report.errors] == [["notes"], ["name"]]

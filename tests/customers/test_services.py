@@ -353,3 +353,13 @@ def test_ranking_orders_visible_customers_by_their_latest_total(org):
     assert ranking[1].latest_score < ranking[0].latest_score
     assert [c.name for c in evaluation_ranking(user=org.admin, scorecard=scorecard)][0] == "other"
     assert Stage.TARGET == "target"
+
+
+def test_oversize_notes_are_refused_for_every_writer(org):
+    with pytest.raises(ValidationError) as caught:
+        create_customer(actor=org.rep_a, name="A", notes="x" * 5001)
+    assert "notes" in caught.value.message_dict
+    customer = create_customer(actor=org.rep_a, name="A")
+    with pytest.raises(ValidationError) as caught:
+        update_customer(actor=org.rep_a, customer=customer, credit_notes="x" * 2001)
+    assert "credit_notes" in caught.value.message_dict
