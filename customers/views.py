@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from crm import selectors as crm_selectors
 from crm import services as jobs
@@ -355,7 +356,15 @@ def _start_import(request, *, rows: list[dict], import_valid_rows: bool, file_na
         kind=IMPORT_JOB_KIND,
         parameters={"rows": rows, "import_valid_rows": import_valid_rows, "file_name": file_name},
     )
-    transaction.on_commit(lambda: import_customers_job.delay(job.pk))
+
+    def enqueue():
+        try:
+            import_customers_job.delay(job.pk)
+        except BrokerOperationalError:
+            # The status page then shows the failure instead of a job queued for ever.
+            jobs.fail_job(job=job, message=_("The task broker is unavailable; try again later."))
+
+    transaction.on_commit(enqueue)
     return redirect("customers:import-status", pk=job.pk)
 
 

@@ -202,3 +202,23 @@ def test_management_command_imports_and_reports_errors(org, tmp_path):
 def test_oversize_text_in_a_row_is_a_row_error(org):
     report = import_customers(actor=org.rep_a, rows=[{"name": "A", "notes": "x" * 5001}, {"name": "x" * 201}])
     assert [sorted(e["errors"]) for e in report.errors] == [["notes"], ["name"]]
+
+
+def test_import_job_fails_visibly_when_the_broker_is_down(
+    org, page_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(import_customers_job, "delay", broker_down)
+    client = page_for(org.manager_a)
+    upload = SimpleUploadedFile("c.csv", GOOD_CSV.encode(), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/customers/import/", {"file": upload})
+    assert response.status_code == 302
+    job = Job.objects.get(kind="customer_import")
+    assert job.status == "failed" and job.message
+    assert job.message in client.get(response["Location"]).content.decode()
+    assert not Customer.objects.exists()

@@ -45,3 +45,33 @@ def test_rep_creates_a_customer_and_moves_it_to_target_on_a_phone(page, live_ser
     page.goto(f"{live_server.url}/customers/?stage=target")
     expect(page.locator("table.clist")).to_contain_text("华联超市")
     _no_sideways_scroll(page)
+
+
+@pytest.fixture
+def eager_tasks():
+    from crm.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def test_rep_imports_a_file_sees_the_bad_row_and_imports_the_valid_ones(
+    page, live_server, rep_user, eager_tasks, tmp_path
+):
+    path = tmp_path / "customers.csv"
+    path.write_text("external_ref,name,phone\nE2E-1,华联超市,13800138000\nE2E-2,,13800138001\nE2E-3,永辉,\n")
+    page.set_viewport_size(PHONE)
+    login(page, live_server, "e2e.rep")
+    page.click("button[data-lang=en]")
+    page.goto(f"{live_server.url}/customers/import/")
+    page.set_input_files("input[type=file]", str(path))
+    page.click("button[type=submit].primary")
+
+    expect(page.locator("#import-errors")).to_contain_text("3")
+    assert not Customer.objects.exists()
+    _no_sideways_scroll(page)
+    page.click("text=Import the 2 valid rows")
+    expect(page.locator(".job-message")).to_contain_text("2 created")
+    assert sorted(Customer.objects.values_list("external_ref", flat=True)) == ["E2E-1", "E2E-3"]
