@@ -625,8 +625,10 @@ def _validate_row(ctx: _ImportContext, row: dict, line: int) -> tuple[Customer |
     existing = ctx.existing.get(ref) if ref else None
     if ref:
         if ref in ctx.seen_refs:
+            # Leave the customer of the first row with this ref untouched.
             errors["external_ref"] = [_("Repeats row %(row)s.") % {"row": ctx.seen_refs[ref]}]
-        ctx.seen_refs.setdefault(ref, line)
+            return None, {}, errors
+        ctx.seen_refs[ref] = line
     if existing is not None and not (ctx.allowed_owner_ids is None or existing.owner_id in ctx.allowed_owner_ids):
         errors["external_ref"] = [_("This customer is outside your scope.")]
         return None, {}, errors

@@ -222,3 +222,12 @@ def test_import_job_fails_visibly_when_the_broker_is_down(
     assert job.status == "failed" and job.message
     assert job.message in client.get(response["Location"]).content.decode()
     assert not Customer.objects.exists()
+
+
+def test_a_repeated_ref_is_an_error_and_the_first_row_still_updates(org):
+    import_customers(actor=org.manager_a, rows=_rows(GOOD_CSV))
+    rows = _rows("external_ref,name,city\nERP-1,新名字,苏州\nERP-1,别的名字,广州\n")
+    report = import_customers(actor=org.manager_a, rows=rows, import_valid_rows=True)
+    assert report.updated == 1 and report.errors[0]["row"] == 3
+    customer = Customer.objects.get(external_ref="ERP-1")
+    assert (customer.name, customer.city) == ("新名字", "苏州")
