@@ -97,9 +97,30 @@ class OrderFactory(factory.django.DjangoModelFactory):
 #
 # --- salesforce_auto: pipeline --------------------------------------------------------------------
 # Factories for opportunities and quotes.
-#
-#
-#
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.Opportunity"
+
+    customer = factory.SubFactory(CustomerFactory)
+    title = factory.Sequence(lambda n: f"Opportunity {n}")
+    amount = Decimal("1000.00")
+    stage = "proposal"
+    probability = 50
+    expected_close_on = factory.LazyFunction(timezone.localdate)
+    owner = factory.LazyAttribute(lambda o: o.customer.owner)
+
+
+class QuoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.Quote"
+
+    customer = factory.SubFactory(CustomerFactory)
+    title = factory.Sequence(lambda n: f"Quote {n}")
+    created_by = factory.LazyAttribute(lambda o: o.customer.owner)
+
+
 # (end of pipeline factories)
 #
 #

@@ -1,12 +1,15 @@
 """CSV import of the ledger: streaming, encodings, row-level errors, all-or-nothing, idempotent refs."""
 
 import io
+import os
+import time
 from datetime import UTC
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from crm.models import Job
 from customers.models import Order, StageChange
@@ -14,6 +17,25 @@ from customers.services.orders import OrderImportError, import_orders, start_ord
 from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run queued tasks in-process even when REDIS_URL points at a real broker."""
+    from crm.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are checked in English (the default language is Chinese)."""
+    with translation.override("en"):
+        yield
+
 
 HEADER = "customer_ref,ordered_at,amount,cost,external_ref\n"
 
@@ -163,7 +185,7 @@ def test_management_command_imports_a_file(org, customers, tmp_path):
         call_command("import_orders", str(bad), stdout=io.StringIO())
 
 
-def test_import_job_runs_and_records_its_report(org, customers, django_capture_on_commit_callbacks):
+def test_import_job_runs_and_records_its_report(org, customers, eager_tasks, django_capture_on_commit_callbacks):
     upload = SimpleUploadedFile("orders.csv", (HEADER + "C1,2026-01-02,10,,A\nC1,2026-01-02,-1,,B\n").encode())
     with django_capture_on_commit_callbacks(execute=True):
         job = start_order_import(actor=org.rep_a, upload=upload)
@@ -190,3 +212,24 @@ def test_naive_times_are_local_and_offsets_are_kept(org, customers):
     run(org.admin, text)
     utc = {o.external_ref: o.ordered_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") for o in Order.objects.all()}
     assert utc == {"A": "2026-01-02 02:00", "B": "2026-01-02 10:00", "C": "2026-01-01 16:00"}
+
+
+@pytest.mark.broker
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set: no broker")
+def test_import_job_goes_through_the_broker_to_a_real_worker(transactional_db, org):
+    from celery.contrib.testing.worker import start_worker
+
+    from crm.celery import app
+
+    CustomerFactory(owner=org.rep_a, external_ref="W1")
+    upload = SimpleUploadedFile("orders.csv", (HEADER + "W1,2026-01-02,10,,W-A\nW1,2026-01-03,20,,W-B\n").encode())
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        job = start_order_import(actor=org.rep_a, upload=upload)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.is_finished:
+                break
+            time.sleep(0.1)
+    assert (job.status, job.progress, job.result["created"]) == ("succeeded", 100, 2)
+    assert Order.objects.filter(customer__external_ref="W1").count() == 2
