@@ -8,12 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from crm.selectors import visible_users
-from customers.api_orders import OrderSerializer
+from customers.api_orders import DecimalJSONParser, OrderSerializer
 from customers.selectors.customer import visible_customers
 from salesforce_auto import selectors_pipeline as selectors
 from salesforce_auto import services_pipeline as services
@@ -87,6 +88,7 @@ class OpportunityViewSet(
     """Opportunities (销售机会) of the customers in the caller's scope."""
 
     filterset_class = OpportunityFilter
+    parser_classes = [DecimalJSONParser, FormParser, MultiPartParser]
     ordering_fields = ["id", "expected_close_on", "amount", "probability"]
     ordering = ["expected_close_on", "id"]
     search_fields = ["title", "customer__name"]
@@ -253,6 +255,7 @@ class QuoteViewSet(
     until the internal cost is recorded."""
 
     filterset_fields = ["customer", "opportunity", "status"]
+    parser_classes = [DecimalJSONParser, FormParser, MultiPartParser]
     ordering_fields = ["id", "created_at", "total"]
     ordering = ["-created_at", "-id"]
     search_fields = ["title", "customer__name"]

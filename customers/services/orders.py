@@ -614,10 +614,9 @@ def _import_postgresql(actor, rows, by_id, report, all_or_nothing, progress, rea
             "source varchar(50) NOT NULL, external_ref varchar(100))"
         )
         try:
-            _copy_rows(cursor, rows, progress, read_progress)
-            cursor.execute("ANALYZE order_import_staging")
+            staged = _copy_rows(cursor, rows, progress, read_progress)
             with transaction.atomic():
-                _insert_staged(cursor, actor, by_id, report, all_or_nothing)
+                _insert_staged(cursor, actor, by_id, staged, report, all_or_nothing)
         finally:
             cursor.execute("DROP TABLE IF EXISTS order_import_staging")
 
@@ -625,37 +624,46 @@ def _import_postgresql(actor, rows, by_id, report, all_or_nothing, progress, rea
 NULL = "\\N"
 
 
-def _copy_rows(cursor, rows, progress, read_progress) -> None:
+def _copy_rows(cursor, rows, progress, read_progress) -> int:
+    """COPY the rows in chunks; returns how many were staged."""
     copy_sql = f"COPY order_import_staging ({STAGING_COLUMNS}) FROM STDIN"
     copy_text = _copy_text
+    staged = 0
     exhausted = False
     while not exhausted:
         exhausted = True
         buffer: list[str] = []
+        in_chunk = 0
         # A savepoint per chunk: a bad file aborts only the chunk, never an enclosing transaction. Naive
-        # times in the file are local: the chunk reads them in TIME_ZONE (SET LOCAL ends with the chunk).
+        # times in the file are local: the chunk reads them in TIME_ZONE (set back right after).
         with transaction.atomic():
             cursor.execute("SELECT set_config('TimeZone', %s, true)", [timezone.get_default_timezone_name()])
             with cursor.copy(copy_sql) as copy:
-                for count, (line, key, _when, when_text, amount, cost, row_source, ref) in enumerate(rows, 1):
+                for line, key, _when, when_text, amount, cost, row_source, ref in rows:
                     buffer.append(
                         f"{line}\t{copy_text(key)}\t{when_text}\t{amount}\t{cost}\t{copy_text(row_source)}\t"
                         f"{NULL if ref is None else copy_text(ref)}\n"
                     )
+                    in_chunk += 1
                     if len(buffer) >= 5000:
                         copy.write("".join(buffer))
                         buffer.clear()
-                    if count >= PG_BATCH_ROWS:
+                    if in_chunk >= PG_BATCH_ROWS:
                         exhausted = False
                         break
                 if buffer:
                     copy.write("".join(buffer))
             cursor.execute("SELECT set_config('TimeZone', %s, true)", [connection.timezone_name])
+        staged += in_chunk
         if progress:
             progress(read_progress())
+    return staged
 
 
-def _insert_staged(cursor, actor, by_id: bool, report: ImportReport, all_or_nothing: bool) -> None:
+def _insert_staged(cursor, actor, by_id: bool, staged: int, report: ImportReport, all_or_nothing: bool) -> None:
+    """Check the staged rows against the customers in scope and against each other, then insert them.
+    Each pass over the staging table counts: one for customers (and targets to promote), one for repeated
+    refs, one for the insert."""
     # The SQL below is composed only of constants and the ORM's own SQL for the scope (with its params).
     scope = _customer_scope(actor).order_by().values("id", "external_ref", "stage")
     scope_sql, scope_params = scope.query.sql_with_params()
@@ -663,15 +671,24 @@ def _insert_staged(cursor, actor, by_id: bool, report: ImportReport, all_or_noth
     field_name = "customer" if by_id else "customer_ref"
     join = f"JOIN ({scope_sql}) c ON {key} = s.customer_key"
     limit = ERROR_REPORT_LIMIT
+    # Room for the hash joins and aggregates over the staged rows, for this transaction only.
+    cursor.execute("SELECT set_config('work_mem', '128MB', true)")
 
-    unknown_sql = f"FROM order_import_staging s LEFT {join} WHERE c.id IS NULL"
-    cursor.execute(f"SELECT s.line_no {unknown_sql} ORDER BY s.line_no LIMIT {limit}", scope_params)
-    lines = [line for (line,) in cursor.fetchall()]
-    for line in lines:
-        report.add_error(line, field_name, _("Unknown customer, or outside your scope."))
-    if len(lines) == limit:
-        cursor.execute(f"SELECT count(*) {unknown_sql}", scope_params)
-        report.error_count += cursor.fetchone()[0] - limit
+    cursor.execute(
+        "SELECT count(*) FILTER (WHERE c.id IS NULL), "  # noqa: S608
+        f"array_agg(DISTINCT c.id) FILTER (WHERE c.stage = %s) FROM order_import_staging s LEFT {join}",
+        [Stage.TARGET, *scope_params],
+    )
+    unknown, targets = cursor.fetchone()
+    if unknown:
+        cursor.execute(
+            f"SELECT s.line_no FROM order_import_staging s LEFT {join} WHERE c.id IS NULL "  # noqa: S608
+            f"ORDER BY s.line_no LIMIT {limit}",
+            scope_params,
+        )
+        for (line,) in cursor.fetchall():
+            report.add_error(line, field_name, _("Unknown customer, or outside your scope."))
+        report.error_count += max(0, unknown - limit)
 
     repeats_sql = (
         "FROM order_import_staging s JOIN ("
@@ -679,8 +696,14 @@ def _insert_staged(cursor, actor, by_id: bool, report: ImportReport, all_or_noth
         " WHERE external_ref IS NOT NULL GROUP BY source, external_ref HAVING count(*) > 1"
         ") f ON f.source = s.source AND f.external_ref = s.external_ref AND s.line_no > f.first_line"
     )
-    cursor.execute(f"SELECT s.line_no, f.first_line {repeats_sql} ORDER BY s.line_no LIMIT {limit}")
-    repeated = cursor.fetchall()
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM order_import_staging WHERE external_ref IS NOT NULL "
+        "GROUP BY source, external_ref HAVING count(*) > 1)"
+    )
+    repeated = []
+    if cursor.fetchone()[0]:
+        cursor.execute(f"SELECT s.line_no, f.first_line {repeats_sql} ORDER BY s.line_no LIMIT {limit}")
+        repeated = cursor.fetchall()
     repeats = len(repeated)
     for line, first_line in repeated:
         report.add_error(
@@ -693,8 +716,6 @@ def _insert_staged(cursor, actor, by_id: bool, report: ImportReport, all_or_noth
     if all_or_nothing and report.error_count:
         report.created = 0
         return
-    cursor.execute(f"SELECT count(*) FROM order_import_staging s {join}", scope_params)  # noqa: S608
-    matched = cursor.fetchone()[0]
     cursor.execute(
         "INSERT INTO customers_order (customer_id, ordered_at, amount, cost, source, external_ref, created_at) "  # noqa: S608
         f"SELECT c.id, s.ordered_at, s.amount, s.cost, s.source, s.external_ref, now() "
@@ -703,13 +724,8 @@ def _insert_staged(cursor, actor, by_id: bool, report: ImportReport, all_or_noth
         scope_params,
     )
     report.created = cursor.rowcount
-    report.duplicates = max(0, matched - report.created - repeats)
-    cursor.execute(
-        f"SELECT c.id FROM ({scope_sql}) c WHERE c.stage = %s AND EXISTS ("  # noqa: S608
-        f"SELECT 1 FROM order_import_staging s WHERE s.customer_key = {key})",
-        [*scope_params, Stage.TARGET],
-    )
-    _promote_targets([pk for (pk,) in cursor.fetchall()])
+    report.duplicates = max(0, staged - unknown - repeats - report.created)
+    _promote_targets(targets or [])
     report.committed = True
 
 
