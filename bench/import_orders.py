@@ -37,17 +37,32 @@ SOURCE = "bench"
 PREFIX = "BENCH-C"
 
 
-SQL_TIMES: dict[str, float] = {}
+SQL_TIMES: dict[str, list[float]] = {}
+BACKEND: dict[str, int] = {}
 
 
 def timer(execute, sql, params, many, context):
-    """Time each statement kind the import runs (the COPY chunks themselves are not statements here)."""
+    """Wall and backend CPU time of each statement kind the import runs (the COPY chunks are not
+    statements here: they are the rest)."""
     started = time.perf_counter()
+    cpu = backend_cpu_seconds(BACKEND["pid"]) if BACKEND else None
     try:
         return execute(sql, params, many, context)
     finally:
         kind = " ".join(sql.split()[:3])[:40]
-        SQL_TIMES[kind] = SQL_TIMES.get(kind, 0.0) + time.perf_counter() - started
+        entry = SQL_TIMES.setdefault(kind, [0.0, 0.0])
+        entry[0] += time.perf_counter() - started
+        if cpu is not None:
+            entry[1] += backend_cpu_seconds(BACKEND["pid"]) - cpu
+
+
+def backend_cpu_seconds(pid: int) -> float | None:
+    """CPU time of the PostgreSQL backend serving us, when it runs on this machine (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds() -> float:
@@ -120,12 +135,18 @@ def main() -> None:
         size_mb = path.stat().st_size / 1e6
         rss_before = peak_rss_mb()
         load_before = os.getloadavg()[0]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        BACKEND["pid"] = backend
+        server_before = backend_cpu_seconds(backend)
         cpu_before = cpu_seconds()
         started = time.perf_counter()
         with path.open("rb") as stream, connection.execute_wrapper(timer):
             report = import_orders(actor=actor, stream=stream, source=SOURCE)
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds() - cpu_before
+        server_after = backend_cpu_seconds(backend)
     if not (report.committed and report.created == args.rows):
         sys.exit(f"import failed: created {report.created}, errors {report.errors[:5]}")
     print(f"database:        {connection.vendor} ({connection.settings_dict['NAME']})")
@@ -134,8 +155,14 @@ def main() -> None:
     print(f"rows/s:          {args.rows / elapsed:,.0f}")
     print(f"peak RSS:        {peak_rss_mb():,.1f} MB (before the import: {rss_before:,.1f} MB)")
     print(f"Python CPU:      {cpu:.2f} s ({args.rows / cpu:,.0f} rows per Python CPU-second)")
-    for kind, seconds in sorted(SQL_TIMES.items(), key=lambda item: -item[1])[:6]:
-        print(f"  SQL {kind:<40} {seconds:6.2f} s")
+    if server_before is not None and server_after is not None:
+        server = server_after - server_before
+        print(f"server CPU:      {server:.2f} s ({args.rows / server:,.0f} rows per backend CPU-second)")
+        print(
+            f"CPU-bound rate:  {args.rows / max(cpu, server):,.0f} rows/s with client and server each on its own core"
+        )
+    for kind, (seconds, server_seconds) in sorted(SQL_TIMES.items(), key=lambda item: -item[1][0])[:6]:
+        print(f"  SQL {kind:<40} {seconds:6.2f} s wall, {server_seconds:6.2f} s backend CPU")
     print(f"load average:    {load_before:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} CPUs)")
     if not args.keep:
         clear_orders()
