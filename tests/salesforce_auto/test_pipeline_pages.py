@@ -119,3 +119,25 @@ def test_pages_render_on_a_phone_in_chinese(org, page_for, customer):
     OpportunityFactory(customer=customer)
     html = page_for(org.rep_a).get("/pipeline/").content.decode()
     assert 'name="viewport"' in html and "pipeline-board" in html
+
+
+def test_admin_pages_of_orders_rules_opportunities_and_quotes_render(org, page_for, customer):
+    from salesforce_auto.services_pipeline import create_quote
+    from tests.factories import OrderFactory, UserFactory
+
+    root = UserFactory(username="root", role="admin", is_staff=True, is_superuser=True)
+    OrderFactory(customer=customer)
+    OpportunityFactory(customer=customer)
+    quote = create_quote(
+        actor=org.rep_a, customer=customer, title="q", lines=[{"description": "x", "quantity": 1, "unit_price": 2}]
+    )
+    client = page_for(root)
+    for url in [
+        "/admin/customers/order/",
+        "/admin/customers/assignmentrule/",
+        "/admin/customers/assignmentrule/add/",
+        "/admin/salesforce_auto/opportunity/",
+        "/admin/salesforce_auto/quote/",
+        f"/admin/salesforce_auto/quote/{quote.pk}/change/",
+    ]:
+        assert client.get(url).status_code == 200, url
