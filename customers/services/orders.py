@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -223,7 +223,7 @@ def _promote_targets(customer_ids: Iterable[int]) -> None:
 
 
 @transaction.atomic
-def record_orders(*, actor, items: list, default_source: str = DEFAULT_SOURCE) -> BatchResult:
+def record_orders(*, actor, items: list, default_source: str = DEFAULT_SOURCE, _retried: bool = False) -> BatchResult:
     """Store a batch all-or-nothing: any bad item refuses the whole batch (OrderBatchError, errors by
     index); items whose (source, external_ref) is already in the ledger are skipped and reported."""
     latest = timezone.now() + FUTURE_TOLERANCE
@@ -287,7 +287,15 @@ def record_orders(*, actor, items: list, default_source: str = DEFAULT_SOURCE) -
         order.full_clean(exclude=["customer"], validate_constraints=False)
         new_orders.append(order)
         results.append(order)
-    Order.objects.bulk_create(new_orders)
+    try:
+        with transaction.atomic():
+            Order.objects.bulk_create(new_orders)
+    except IntegrityError:
+        if _retried:
+            raise
+        # A concurrent request stored one of these refs between the check and the insert: check again,
+        # and it is reported as a known duplicate like any other.
+        return record_orders(actor=actor, items=items, default_source=default_source, _retried=True)
     _promote_targets({o.customer_id for o in new_orders})
     return BatchResult(orders=results, created=len(new_orders), duplicates=duplicates)
 

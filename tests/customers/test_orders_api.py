@@ -155,3 +155,23 @@ def test_out_of_scope_order_detail_is_404(org, api_for, customer):
     order = OrderFactory(customer=customer)
     assert api_for(org.rep_a).get(f"/api/v1/orders/{order.pk}/").status_code == 200
     assert api_for(org.rep_b).get(f"/api/v1/orders/{order.pk}/").status_code == 404
+
+
+def test_a_ref_stored_concurrently_between_check_and_insert_is_reported_as_duplicate(org, customer, monkeypatch):
+    from customers.services import orders as service
+
+    real_filter = service.Order.objects.filter
+    calls = {"n": 0}
+
+    def filter_then_race(*args, **kwargs):
+        # The first duplicate check sees nothing; meanwhile "another request" stores the same ref.
+        calls["n"] += 1
+        if calls["n"] == 1 and "external_ref__in" in kwargs:
+            OrderFactory(customer=customer, source="api", external_ref="RACE")
+            return real_filter(pk__in=[])
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(service.Order.objects, "filter", filter_then_race)
+    order, created = service.record_order(actor=org.rep_a, data=order_body(customer, external_ref="RACE"))
+    assert not created and order.external_ref == "RACE"
+    assert Order.objects.filter(external_ref="RACE").count() == 1
