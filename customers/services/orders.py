@@ -778,6 +778,7 @@ def start_order_import(
         try:
             import_orders_task.delay(job.pk)
         except BrokerOperationalError:
+            path.unlink(missing_ok=True)
             fail_job(job=job, message=str(_("The task broker is unavailable; try again later.")))
 
     transaction.on_commit(enqueue)
