@@ -88,8 +88,48 @@ class OrderFactory(factory.django.DjangoModelFactory):
 #
 # --- salesforce_auto: visits ----------------------------------------------------------------------
 # Factories for visit plans, appointments, visit reports, survey questions.
-#
-#
+
+
+class VisitReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.VisitReport"
+
+    client_uuid = factory.Faker("uuid4", cast_to=None)
+    customer = factory.SubFactory(CustomerFactory)
+    rep = factory.LazyAttribute(lambda v: v.customer.owner)
+    visited_at = factory.LazyFunction(timezone.now)
+    method = "visit"
+
+
+class VisitPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.VisitPlan"
+
+    customer = factory.SubFactory(CustomerFactory)
+    rep = factory.LazyAttribute(lambda v: v.customer.owner)
+    planned_at = factory.LazyFunction(timezone.now)
+    materials = "样品、价目表"
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.Appointment"
+
+    customer = factory.SubFactory(CustomerFactory)
+    rep = factory.LazyAttribute(lambda v: v.customer.owner)
+    starts_at = factory.LazyFunction(timezone.now)
+    place = "门店"
+
+
+class SurveyQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.SurveyQuestion"
+
+    aspect = "market"
+    text = factory.Sequence(lambda n: f"Question {n}?")
+    required = True
+
+
 #
 # (end of visits factories)
 #
