@@ -188,7 +188,6 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer = VisitCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         report, created = services.submit_visit(actor=request.user, data=serializer.to_input())
-        report = selectors.visible_visits(request.user).get(pk=report.pk)
         return Response(
             VisitReportSerializer(report).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

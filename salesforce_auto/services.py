@@ -193,8 +193,9 @@ def _create_visit(*, actor, data: VisitInput) -> VisitReport:
         intends_to_rebuy=data.intends_to_rebuy,
         created_customer=created_customer,
     )
-    # Uniqueness of client_uuid is the database's job (a concurrent twin is caught as an IntegrityError).
-    report.full_clean(validate_unique=False)
+    # Uniqueness of client_uuid is the database's job (a concurrent twin is caught as an IntegrityError); the rep
+    # and the customer were checked above.
+    report.full_clean(exclude=["rep", "customer"], validate_unique=False)
     report.save()
     _apply_to_customer(customer=customer, signals=signals, brand_names=brand_names, report=report)
     if data.survey_answers:
