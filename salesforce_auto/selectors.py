@@ -53,6 +53,9 @@ def visit_by_client_uuid(*, user, client_uuid: uuid.UUID | str) -> VisitReport |
         key = uuid.UUID(str(client_uuid))
     except ValueError:
         return None
+    # The common case is a new report: answer it with one indexed lookup before the scoped read.
+    if not VisitReport.objects.filter(client_uuid=key).exists():
+        return None
     return visible_visits(user).filter(client_uuid=key).first()
 
 

@@ -161,10 +161,9 @@ def _customer_for_visit(*, actor, data: VisitInput) -> tuple[Customer, bool]:
         return customer, True
     if data.customer is None:
         raise ValidationError({"customer": [_("Choose a customer or enter a new one.")]})
-    customer = visible_customers(actor).filter(pk=data.customer.pk).first()
-    if customer is None:
+    if not visible_customers(actor).filter(pk=data.customer.pk).exists():
         raise ValidationError({"customer": [_("Unknown customer.")]})
-    return customer, False
+    return data.customer, False
 
 
 def _create_visit(*, actor, data: VisitInput) -> VisitReport:

@@ -191,3 +191,34 @@ def test_survey_answers_for_another_reps_customer_are_refused(org):
     q = SurveyQuestionFactory()
     with pytest.raises(ValidationError):
         services.record_survey_answers(actor=org.rep_b, customer=CustomerFactory(owner=org.rep_a), answers={q.pk: "x"})
+
+
+def test_beat_entry_names_a_task_the_worker_knows(db):
+    from crm.celery import app
+
+    app.loader.import_default_modules()
+    assert PeriodicTask.objects.get(task="salesforce_auto.build_weekly_summaries").task in app.tasks
+
+
+def test_team_lists_of_daily_reports_and_weekly_summaries_use_a_fixed_number_of_queries(
+    org, api_for, page_for, django_assert_max_num_queries
+):
+    for back in range(10):
+        for rep in (org.rep_a, org.rep_b):
+            DailyReport.objects.create(
+                rep=rep, date=timezone.localdate() - dt.timedelta(days=back), built_at=timezone.now()
+            )
+    for weeks in range(5):
+        WeeklySummary.objects.create(
+            team=org.team_a, week_start=dt.date(2026, 1, 5) + dt.timedelta(weeks=weeks), built_at=timezone.now()
+        )
+    client = api_for(org.manager_a)
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/v1/daily-reports/").json()["count"] == 20
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/v1/weekly-summaries/").json()["count"] == 5
+    assert api_for(org.manager_b).get("/api/v1/daily-reports/").json()["count"] == 0
+    manager_page = page_for(org.manager_a)
+    with django_assert_max_num_queries(8):
+        html = manager_page.get("/team/reports/").content.decode()
+    assert html.count("<tr>") >= 25
