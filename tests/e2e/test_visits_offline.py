@@ -62,6 +62,7 @@ def _fill_and_submit_offline(page, context, shop, outcome):
 def test_report_queued_offline_survives_a_reload_and_arrives_once_when_back_online(page, context, live_server, shop):
     _open_form_ready_for_offline(page, live_server)
     _fill_and_submit_offline(page, context, shop, "离线填写的报告")
+    stale_copy = page.evaluate("localStorage.getItem('crm.visitQueue.v1')")
 
     go_online(context)
     expect(page.locator("#visit-queue [data-queue-count]")).to_have_text("0", timeout=20000)
@@ -69,10 +70,11 @@ def test_report_queued_offline_survives_a_reload_and_arrives_once_when_back_onli
     assert report.outcome == "离线填写的报告"
     assert report.customer_id == shop.pk
     assert report.buying_signals == ["asks_delivery"]
-    # Sending again (another tab, a retry) changes nothing.
-    page.click("#visit-queue [data-queue-send]", force=True)
+
+    # A stale copy of the queue (another tab, a restored backup) sends the same report again: nothing doubles.
+    page.evaluate("queue => localStorage.setItem('crm.visitQueue.v1', queue)", stale_copy)
     page.reload()
-    expect(page.locator("#visit-queue [data-queue-count]")).to_have_text("0")
+    expect(page.locator("#visit-queue [data-queue-count]")).to_have_text("0", timeout=20000)
     assert VisitReport.objects.count() == 1
 
 
@@ -116,3 +118,27 @@ def test_rep_home_shows_the_reports_still_waiting(page, context, live_server, sh
     page.click("#visit-queue [data-queue-send]")
     expect(page.locator("#visit-queue [data-queue-count]")).to_have_text("0", timeout=20000)
     assert VisitReport.objects.count() == 1
+
+
+def test_report_refused_by_the_server_stays_visible_and_can_be_corrected(page, live_server, shop):
+    page.set_viewport_size(PHONE)
+    login(page, live_server, "e2e.rep")
+    page.goto(f"{live_server.url}/visits/new/")
+    page.select_option("#id_customer", str(shop.pk))
+    page.fill("#id_outcome", "日期写错了")
+    page.fill("#id_visited_at", "2099-01-01T10:00")
+    page.click("#visit-form button[type=submit]")
+    item = page.locator("#visit-queue li")
+    expect(item).to_have_attribute("data-state", "rejected")
+    expect(item).to_contain_text("visited_at")
+    assert VisitReport.objects.count() == 0
+
+    item.get_by_role("button", name="修改").click()
+    expect(page.locator("#id_outcome")).to_have_value("日期写错了")
+    expect(page.locator("[data-errors-for=visited_at] li")).to_have_count(1)
+    page.fill("#id_visited_at", "2026-01-05T10:00")
+    page.click("#visit-form button[type=submit]")
+    expect(page.locator("#visit-queue [data-queue-count]")).to_have_text("0", timeout=20000)
+    report = VisitReport.objects.get()
+    assert report.outcome == "日期写错了"
+    assert report.visited_at.year == 2026
