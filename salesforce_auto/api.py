@@ -6,7 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import django_filters
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -46,7 +47,10 @@ class CoordinateField(serializers.DecimalField):
         return super().to_internal_value(value)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedCustomerField(serializers.PrimaryKeyRelatedField):
+    """A customer id among those the requesting user may see; any other id is a 400."""
+
     def get_queryset(self):
         return visible_customers(self.context["request"].user)
 

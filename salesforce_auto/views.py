@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError as BrokerOperationalError
 from crm.access import is_admin, is_manager
 from customers.selectors.customer import visible_customers
 from salesforce_auto import forms, selectors, services, tasks
-from salesforce_auto.models import DailyReportStatus, SurveyAspect
+from salesforce_auto.models import DailyReportStatus, FailureReason, SurveyAspect
 
 
 def _require_manager(user):
@@ -149,7 +149,10 @@ def team_reports(request):
 def weekly_detail(request, pk: int):
     _require_manager(request.user)
     summary = get_object_or_404(selectors.visible_weekly_summaries(request.user), pk=pk)
-    return render(request, "salesforce_auto/weekly_detail.html", {"summary": summary})
+    labels = dict(FailureReason.choices)
+    failure_reasons = [(labels.get(code, code), n) for code, n in summary.failure_reasons.items()]
+    context = {"summary": summary, "failure_reasons": failure_reasons}
+    return render(request, "salesforce_auto/weekly_detail.html", context)
 
 
 @login_required
