@@ -14,6 +14,7 @@ urlpatterns = [
     path("visits/appointments/new/", views.appointment_new, name="appointment-new"),
     path("visits/survey/<int:customer_id>/", views.customer_survey, name="customer-survey"),
     path("team/reports/", views.team_reports, name="team-reports"),
+    path("team/daily/<int:pk>/", views.daily_detail, name="daily-detail"),
     path("team/weekly/<int:pk>/", views.weekly_detail, name="weekly-detail"),
     path("team/weekly/build/", views.weekly_build, name="weekly-build"),
 ]

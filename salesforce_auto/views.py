@@ -146,6 +146,14 @@ def team_reports(request):
 
 
 @login_required
+def daily_detail(request, pk: int):
+    """One submitted daily report with the rep's visits of that date (the manager reads it here)."""
+    report = get_object_or_404(selectors.visible_daily_reports(request.user), pk=pk)
+    context = {"report": report, "visits": selectors.visits_of_local_date(rep=report.rep, day=report.date)}
+    return render(request, "salesforce_auto/daily_detail.html", context)
+
+
+@login_required
 def weekly_detail(request, pk: int):
     _require_manager(request.user)
     summary = get_object_or_404(selectors.visible_weekly_summaries(request.user), pk=pk)

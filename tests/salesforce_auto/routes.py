@@ -86,6 +86,9 @@ ROUTES = {
         Check("get", lambda w: f"/visits/survey/{w.visit_customer_a.pk}/", page(**OWNER_SCOPED))
     ],
     "salesforce_auto:team-reports": [Check("get", "/team/reports/", page(**MANAGERS_ONLY))],
+    "salesforce_auto:daily-detail": [
+        Check("get", lambda w: f"/team/daily/{w.daily_a.pk}/", page(**{**OWNER_SCOPED, "rep_b": 404}))
+    ],
     "salesforce_auto:weekly-detail": [
         Check("get", lambda w: f"/team/weekly/{w.weekly_a.pk}/", page(**MANAGERS_ONLY, manager_b=404))
     ],

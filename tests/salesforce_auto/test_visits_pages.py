@@ -95,6 +95,9 @@ def test_rep_sends_the_daily_report_to_the_manager_who_sees_it(org, page_for):
     assert (report.status, report.visit_count, report.summary) == ("submitted", 1, "跑了一家")
     team = page_for(org.manager_a).get("/team/reports/").content.decode()
     assert "跑了一家" in team
+    detail = page_for(org.manager_a).get(f"/team/daily/{report.pk}/")
+    assert detail.status_code == 200
+    assert customer.name in detail.content.decode()
     assert "跑了一家" not in page_for(org.manager_b).get("/team/reports/").content.decode()
 
 
