@@ -64,9 +64,16 @@
   }
 
   // --- sending ----------------------------------------------------------------------------------------
+  var flushAgain = false;
+
   function flush() {
-    if (sending) return Promise.resolve();
+    if (sending) {
+      // A report queued while others are being sent goes out right after them, not at the next retry tick.
+      flushAgain = true;
+      return Promise.resolve();
+    }
     sending = true;
+    flushAgain = false;
     var pending = load().filter(function (i) { return i.user === userId && i.state !== "rejected"; });
     var chain = Promise.resolve(true);
     pending.forEach(function (item) {
@@ -74,13 +81,12 @@
         return goOn ? sendOne(item) : false;
       });
     });
-    return chain.then(function () {
+    function done(goOn) {
       sending = false;
       render();
-    }, function () {
-      sending = false;
-      render();
-    });
+      if (flushAgain && goOn !== false) flush();
+    }
+    return chain.then(done, function () { done(false); });
   }
 
   function sendOne(item) {
@@ -320,14 +326,20 @@
         return;
       }
       showErrors({});
-      enqueue({
-        client_uuid: collected.payload.client_uuid,
-        user: userId,
-        payload: collected.payload,
-        label: collected.label,
-        queued_at: new Date().toISOString(),
-        state: "waiting"
-      });
+      try {
+        enqueue({
+          client_uuid: collected.payload.client_uuid,
+          user: userId,
+          payload: collected.payload,
+          label: collected.label,
+          queued_at: new Date().toISOString(),
+          state: "waiting"
+        });
+      } catch (e) {
+        // No storage on this phone (private mode, quota): post the form the classic way instead of losing it.
+        form.submit();
+        return;
+      }
       freshForm();
       if (status) status.textContent = script.dataset.saved;
       render();

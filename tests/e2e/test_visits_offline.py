@@ -1,6 +1,8 @@
 """The street-visit form on a 375 px phone with a bad network: reports queue in the browser, survive a reload while
 offline and an expired session, and reach the server exactly once."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -142,3 +144,18 @@ def test_report_refused_by_the_server_stays_visible_and_can_be_corrected(page, l
     report = VisitReport.objects.get()
     assert report.outcome == "日期写错了"
     assert report.visited_at.year == 2026
+
+
+def test_without_browser_storage_the_form_is_posted_the_classic_way(page, live_server, shop):
+    # Private browsing or a full quota: the queue cannot be written, so the report must not be dropped.
+    page.add_init_script("Storage.prototype.setItem = function () { throw new Error('QuotaExceededError'); };")
+    page.set_viewport_size(PHONE)
+    login(page, live_server, "e2e.rep")
+    page.goto(f"{live_server.url}/visits/new/")
+    page.select_option("#id_customer", str(shop.pk))
+    page.fill("#id_outcome", "没有本地存储")
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/visits/\d+/$"))
+    report = VisitReport.objects.get()
+    assert report.outcome == "没有本地存储"
+    assert page.url == f"{live_server.url}/visits/{report.pk}/"
