@@ -21,6 +21,7 @@ from salesforce_auto.models import (
     BuyingSignal,
     DailyReport,
     FailureReason,
+    SurveyQuestion,
     VisitMethod,
     VisitPlan,
     VisitReport,
@@ -259,6 +260,25 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return selectors.visible_appointments(self.request.user)
 
 
+class SurveyQuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SurveyQuestion
+        fields = ["id", "aspect", "text", "required", "position"]
+        read_only_fields = fields
+
+
+class SurveyQuestionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The survey form's active questions (admins edit them in the admin); answers travel with visit reports as
+    `survey_answers: [{"question", "answer"}]`."""
+
+    serializer_class = SurveyQuestionSerializer
+    filterset_fields = ["aspect", "required"]
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.active_questions()
+
+
 class IsManagerOrAdmin(permissions.BasePermission):
     message = _("Only managers and administrators may do this.")
 
@@ -363,6 +383,7 @@ router = SimpleRouter()
 router.register("visits", VisitViewSet, basename="visit")
 router.register("visit-plans", VisitPlanViewSet, basename="visit-plan")
 router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("survey-questions", SurveyQuestionViewSet, basename="survey-question")
 router.register("daily-reports", DailyReportViewSet, basename="daily-report")
 router.register("weekly-summaries", WeeklySummaryViewSet, basename="weekly-summary")
 urlpatterns = []

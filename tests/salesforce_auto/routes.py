@@ -14,8 +14,15 @@ def build(world):
     from django.utils import timezone
 
     from salesforce_auto.models import DailyReport, WeeklySummary
-    from tests.factories import AppointmentFactory, CustomerFactory, VisitPlanFactory, VisitReportFactory
+    from tests.factories import (
+        AppointmentFactory,
+        CustomerFactory,
+        SurveyQuestionFactory,
+        VisitPlanFactory,
+        VisitReportFactory,
+    )
 
+    world.question_a = SurveyQuestionFactory()
     world.visit_customer_a = CustomerFactory(owner=world.rep_a, stage="target")
     world.visit_a = VisitReportFactory(customer=world.visit_customer_a, rep=world.rep_a)
     world.plan_a = VisitPlanFactory(customer=world.visit_customer_a, rep=world.rep_a)
@@ -62,6 +69,8 @@ ROUTES = {
         Check("post", "/api/v1/appointments/", api(**SCOPED_WRITE), data=_new_appointment),
     ],
     "appointment-detail": [Check("get", lambda w: f"/api/v1/appointments/{w.appointment_a.pk}/", api(**OWNER_SCOPED))],
+    "survey-question-list": [Check("get", "/api/v1/survey-questions/", api())],
+    "survey-question-detail": [Check("get", lambda w: f"/api/v1/survey-questions/{w.question_a.pk}/", api())],
     "daily-report-list": [Check("get", "/api/v1/daily-reports/", api(**MANAGERS_ONLY))],
     "daily-report-detail": [
         Check("get", lambda w: f"/api/v1/daily-reports/{w.daily_a.pk}/", api(**MANAGERS_ONLY, manager_b=404))

@@ -266,3 +266,10 @@ def test_list_is_scoped_to_the_user(org, api_for, customer):
     assert api_for(org.rep_b).get(URL).json()["count"] == 0
     assert api_for(org.manager_a).get(URL).json()["count"] == 1
     assert api_for(org.admin).get(URL).json()["count"] == 2
+
+
+def test_survey_questions_are_listed_for_clients_that_send_answers(org, api_for):
+    shown = SurveyQuestionFactory(aspect="consumer", text="顾客最关心什么？")
+    SurveyQuestionFactory(active=False)
+    data = api_for(org.rep_a).get("/api/v1/survey-questions/").json()
+    assert data == [{"id": shown.pk, "aspect": "consumer", "text": "顾客最关心什么？", "required": True, "position": 0}]
