@@ -113,7 +113,32 @@ class OrderFactory(factory.django.DjangoModelFactory):
 #
 #
 # --- service ---------------------------------------------------------------------------------------
-#
-#
-#
+# Factories of the service app; complaints and points go through the services so their rules hold.
+
+
+def complaint_for(customer, *, actor=None, **fields):
+    from service.services import open_complaint
+
+    fields.setdefault("category", "late_delivery")
+    fields.setdefault("description", "Goods arrived late.")
+    return open_complaint(actor=actor or customer.owner, customer=customer, **fields)
+
+
+class RewardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "service.Reward"
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    points_cost = 100
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "service.Referral"
+
+    referrer = factory.SubFactory(CustomerFactory)
+    referred_name = factory.Sequence(lambda n: f"Referred {n}")
+    created_by = factory.LazyAttribute(lambda r: r.referrer.owner)
+
+
 # (end of service factories)
