@@ -8,7 +8,7 @@ from django.utils import timezone
 from crm.services import get_system_user
 from customers.models import Customer
 from service import services
-from service.models import Complaint, ComplaintStatus, Reward
+from service.models import Complaint, ComplaintStatus, LoyaltyAccount, Reward
 from service.selectors import active_indicators
 
 REWARDS = [
@@ -138,7 +138,7 @@ def seed(stdout) -> None:
     earned = services.award_pending_order_points(actor=system)
     cup = Reward.objects.get(name=REWARDS[0][0])
     for customer in customers[:6]:
-        account = customer.loyalty_account
+        account = LoyaltyAccount.objects.get(customer=customer)  # fresh balance after the sweep
         if account.balance >= cup.points_cost:
             services.redeem(actor=customer.owner, account=account, reward=cup)
     stdout.write(
