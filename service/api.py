@@ -2,9 +2,11 @@
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -34,6 +36,7 @@ from service.models import (
 )
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedCustomerField(serializers.PrimaryKeyRelatedField):
     """A customer id the caller may see; others are "does not exist" (400), like an unknown id."""
 
@@ -41,6 +44,7 @@ class ScopedCustomerField(serializers.PrimaryKeyRelatedField):
         return visible_customers(self.context["request"].user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedUserField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return visible_users(self.context["request"].user)
@@ -135,6 +139,7 @@ class ComplaintViewSet(
 ):
     """Complaints of the customers you may see. Status moves only through `advance` (DESIGN §3)."""
 
+    queryset = Complaint.objects.none()  # for the schema; requests use get_queryset()
     filterset_class = ComplaintFilter
     search_fields = ["description", "customer__name", "root_cause"]
     ordering_fields = ["id", "received_at", "due_at", "severity", "status"]
@@ -304,7 +309,7 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         )
 
     @extend_schema(
-        parameters=[],
+        parameters=[OpenApiParameter("by", str, enum=list(selectors.ROLLUP_DIMENSIONS), default="month")],
         responses=inline_serializer(
             "SurveyRollup",
             {
@@ -327,7 +332,7 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         def clean(row):
             key, label = row["key"], row["label"]
             if by == "month":
-                key = label = key.date().isoformat()[:7] if key else None
+                key = label = timezone.localtime(key).strftime("%Y-%m") if key else None
             return {**row, "key": key, "label": label}
 
         rows = [clean(r) for r in selectors.survey_rollup(user=request.user, by=by)]
@@ -386,7 +391,7 @@ class ReferralViewSet(
     @extend_schema(request=ConvertSerializer, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def convert(self, request, pk=None):
-        body = ConvertSerializer(data=request.data)
+        body = ConvertSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         referral = services.convert_referral(
             actor=request.user, referral=self.get_object(), referred=body.validated_data.get("referred")

@@ -270,6 +270,18 @@ def advocates(user) -> QuerySet:
     )
 
 
+def loyalty_overview(user, *, advocates_only: bool = False) -> QuerySet:
+    """Visible customers with their club balance (None when not a member) and whether they are advocates.
+    Loyalty levels for a page of them come from `loyalty_levels` (two more queries)."""
+    qs = visible_customers(user).annotate(
+        is_advocate=Exists(Referral.objects.filter(referrer=OuterRef("pk"), converted=True)),
+        points_balance=Subquery(LoyaltyAccount.objects.filter(customer=OuterRef("pk")).values("balance")[:1]),
+    )
+    if advocates_only:
+        qs = qs.filter(is_advocate=True)
+    return qs.order_by("name", "pk")
+
+
 def visible_accounts(user) -> QuerySet:
     qs = LoyaltyAccount.objects.select_related("customer", "customer__owner")
     return scope_by_owner(qs, user, owner_field="customer__owner")

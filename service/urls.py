@@ -14,6 +14,7 @@ urlpatterns = [
     path("service/surveys/", views.survey_list, name="survey-list"),
     path("service/surveys/<int:pk>/", views.survey_entry, name="survey-entry"),
     path("service/customers/<int:customer_id>/survey/", views.survey_create, name="survey-create"),
+    path("service/loyalty/", views.loyalty_list, name="loyalty-list"),
     path("service/customers/<int:customer_id>/loyalty/", views.loyalty_card, name="loyalty-card"),
     path("service/customers/<int:customer_id>/loyalty/enroll/", views.loyalty_enroll, name="loyalty-enroll"),
     path("service/customers/<int:customer_id>/loyalty/redeem/", views.loyalty_redeem, name="loyalty-redeem"),

@@ -21,7 +21,7 @@ from service.forms import (
     ReferralForm,
     SurveyForm,
 )
-from service.models import ComplaintStatus, LoyaltyAccount, SurveyStatus
+from service.models import ComplaintStatus, LoyaltyLevel, SurveyStatus
 from service.services import COMPLAINT_MOVES
 
 PAGE_SIZE = 50
@@ -214,6 +214,16 @@ def survey_create(request, customer_id: int):
 # --- loyalty card -------------------------------------------------------------------------------------
 
 
+@login_required
+def loyalty_list(request):
+    advocates_only = request.GET.get("advocates") == "1"
+    customers = selectors.loyalty_overview(request.user, advocates_only=advocates_only)
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    levels = selectors.loyalty_levels(customer_ids=[c.pk for c in page])
+    rows = [(customer, LoyaltyLevel(levels.get(customer.pk, LoyaltyLevel.NONE))) for customer in page]
+    return render(request, "service/loyalty_list.html", {"page": page, "rows": rows, "advocates_only": advocates_only})
+
+
 def _card_context(request, customer, **forms):
     card = selectors.loyalty_card(user=request.user, customer=customer)
     return {
@@ -242,15 +252,15 @@ def loyalty_enroll(request, customer_id: int):
     return redirect("service:loyalty-card", customer_id=customer.pk)
 
 
-def _account_or_404(customer):
-    return get_object_or_404(LoyaltyAccount.objects.filter(customer=customer))
+def _account_or_404(request, customer):
+    return get_object_or_404(selectors.visible_accounts(request.user), customer=customer)
 
 
 @login_required
 @require_POST
 def loyalty_redeem(request, customer_id: int):
     customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
-    account = _account_or_404(customer)
+    account = _account_or_404(request, customer)
     form = RedeemForm(request.POST)
     if form.is_valid():
         try:
@@ -267,7 +277,7 @@ def loyalty_redeem(request, customer_id: int):
 @require_POST
 def loyalty_adjust(request, customer_id: int):
     customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
-    account = _account_or_404(customer)
+    account = _account_or_404(request, customer)
     form = AdjustForm(request.POST)
     if form.is_valid():
         try:

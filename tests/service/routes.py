@@ -206,6 +206,7 @@ ROUTES = {
             fmt="form",
         ),
     ],
+    "service:loyalty-list": [Check("get", "/service/loyalty/?advocates=1", page())],
     "service:loyalty-card": [
         Check("get", lambda w: f"/service/customers/{w.customer_a.pk}/loyalty/", page(**OWNER_SCOPED))
     ],

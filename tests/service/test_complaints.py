@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from service.models import ComplaintEvent, SatisfactionSurvey, SlaPolicy
+from service.models import Complaint, ComplaintEvent, SatisfactionSurvey, SlaPolicy
 from service.selectors import visible_complaints
 from service.services import COMPLAINT_MOVES, advance_complaint, open_complaint, update_complaint
 from tests.factories import CustomerFactory, complaint_for
@@ -263,3 +263,24 @@ def test_complaint_list_api_query_count_does_not_grow(org, api_for, customer, dj
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/complaints/?page_size=100")
     assert response.json()["count"] == 30
+
+
+def test_api_owner_must_be_in_scope_and_severity_patch_moves_due_at(org, api_for, customer):
+    client = api_for(org.manager_a)
+    response = client.post(
+        "/api/v1/complaints/",
+        {"customer": customer.pk, "category": "billing", "description": "x", "owner": org.rep_c.pk},
+        format="json",
+    )
+    assert response.status_code == 400 and "owner" in response.json()
+    response = client.post(
+        "/api/v1/complaints/",
+        {"customer": customer.pk, "category": "billing", "description": "x", "owner": org.rep_b.pk, "severity": "low"},
+        format="json",
+    )
+    assert response.status_code == 201 and response.json()["owner"] == org.rep_b.pk
+    cid = response.json()["id"]
+    patched = client.patch(f"/api/v1/complaints/{cid}/", {"severity": "critical"}, format="json").json()
+    complaint = Complaint.objects.get(pk=cid)
+    assert patched["severity"] == "critical" and complaint.due_at == complaint.received_at + timedelta(hours=4)
+    assert client.patch(f"/api/v1/complaints/{cid}/", {"severity": "urgent"}, format="json").status_code == 400

@@ -136,3 +136,18 @@ def test_escalation_goes_through_redis_to_a_real_worker_once(org, celery_worker_
     assert Complaint.objects.get(pk=complaint.pk).escalated_at is not None
     assert Notification.objects.filter(complaint=complaint).count() == 1
     assert complaint.events.filter(kind="escalated").count() == 1
+
+
+@pytest.mark.django_db
+def test_notifications_api_lists_only_mine_and_marks_read(org, api_for):
+    customer = CustomerFactory(owner=org.rep_a)
+    complaint = _overdue(customer)
+    escalate_overdue()
+    mine = api_for(org.manager_a).get("/api/v1/notifications/?read_at__isnull=true").json()
+    assert [n["complaint"] for n in mine["results"]] == [complaint.pk]
+    assert api_for(org.manager_b).get("/api/v1/notifications/").json()["count"] == 0
+    nid = mine["results"][0]["id"]
+    assert api_for(org.manager_b).post(f"/api/v1/notifications/{nid}/read/").status_code == 404
+    read = api_for(org.manager_a).post(f"/api/v1/notifications/{nid}/read/")
+    assert read.status_code == 200 and read.json()["read_at"]
+    assert api_for(org.manager_a).get("/api/v1/notifications/?read_at__isnull=true").json()["count"] == 0

@@ -184,3 +184,24 @@ def test_loyalty_card_page_shows_level_points_and_referrals(org, page_for, custo
     assert 'data-level="behavioural"' in html and "行为忠诚" in html
     assert "隔壁超市" in html and "加入俱乐部" in html
     assert Referral.objects.get().converted
+
+
+def test_loyalty_overview_page_lists_levels_in_constant_queries(org, page_for, django_assert_max_num_queries):
+    customers = [CustomerFactory(owner=org.rep_a, name=f"店{i:02d}") for i in range(30)]
+    for customer in customers[:10]:
+        OrderFactory(customer=customer)
+    for customer in customers[10:15]:
+        _visit(customer, intends_to_rebuy=True)
+    referral = record_referral(actor=org.rep_a, referrer=customers[20], referred_name="X")
+    convert_referral(actor=org.rep_a, referral=referral)
+    _assignment(_run(org, live=True), customers[0], loyal=True)
+    client = page_for(org.manager_a)
+    client.get("/service/loyalty/")
+    with django_assert_max_num_queries(8):
+        html = client.get("/service/loyalty/").content.decode()
+    assert html.count('data-level="behavioural"') == 1
+    assert html.count('data-level="cognitive"') == 9
+    assert html.count('data-level="conative"') == 6
+    advocates_html = client.get("/service/loyalty/?advocates=1").content.decode()
+    assert "店20" in advocates_html and "店01" not in advocates_html
+    assert "店00" not in page_for(org.rep_b).get("/service/loyalty/").content.decode()
