@@ -9,7 +9,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -238,14 +238,13 @@ def advance_complaint(*, actor, complaint: Complaint, status: str, note: str = "
     return complaint
 
 
-def _escalation_recipients(complaint: Complaint) -> list:
+def _escalation_recipients(complaint: Complaint, administrators: list) -> list:
     """The customer owner's team manager; without one, the active administrators."""
     owner = complaint.customer.owner
     manager = owner.team.manager if owner.team_id and owner.team.manager_id else None
     if manager is not None and manager.is_active:
         return [manager]
-    User = get_user_model()
-    return list(User.objects.filter(is_active=True, role="admin").order_by("pk"))
+    return administrators
 
 
 @dataclass
@@ -255,36 +254,40 @@ class EscalationResult:
     emailed: int
 
 
-def escalate_overdue(*, now: datetime | None = None) -> EscalationResult:
-    """Escalate every open complaint past its due time that has not been escalated yet.
+ESCALATION_BATCH = 500
 
-    Each complaint is claimed with a conditional update inside one transaction, so running this twice, or two
-    workers at once, escalates a complaint once. Emails go out after the commit; a failed email leaves the
-    in-app notification in place and is logged."""
-    now = now or timezone.now()
-    emails: list[tuple[str, str, list[str]]] = []
-    escalated: list[int] = []
-    notified = 0
+
+def _escalate_batch(*, now: datetime, administrators: list) -> tuple[list[int], list[EmailMessage], int]:
+    """Claim up to ESCALATION_BATCH overdue complaints and write their events and notifications, set-based.
+
+    The rows are locked (SKIP LOCKED: a concurrent run takes other rows or none) and re-checked under the lock,
+    so a complaint is claimed by exactly one run."""
     with transaction.atomic():
-        candidates = (
+        complaints = list(
             Complaint.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(due_at__lt=now, escalated_at__isnull=True)
             .exclude(status__in=SETTLED_STATUSES)
             .select_related("customer__owner__team__manager")
-            .order_by("due_at", "pk")
+            .order_by("due_at", "pk")[:ESCALATION_BATCH]
         )
-        for complaint in candidates:
-            claimed = Complaint.objects.filter(pk=complaint.pk, escalated_at__isnull=True).update(escalated_at=now)
-            if not claimed:
-                continue
-            escalated.append(complaint.pk)
-            recipients = _escalation_recipients(complaint)
-            names = ", ".join(str(r) for r in recipients) or "—"
-            _record_event(
-                complaint=complaint,
-                kind=ComplaintEventKind.ESCALATED,
-                note=_("Overdue since %(due)s; escalated to %(names)s.")
-                % {"due": timezone.localtime(complaint.due_at).strftime("%Y-%m-%d %H:%M"), "names": names},
+        if not complaints:
+            return [], [], 0
+        ids = [c.pk for c in complaints]
+        Complaint.objects.filter(pk__in=ids, escalated_at__isnull=True).update(escalated_at=now)
+        events, notifications, emails = [], [], []
+        for complaint in complaints:
+            recipients = _escalation_recipients(complaint, administrators)
+            events.append(
+                ComplaintEvent(
+                    complaint=complaint,
+                    kind=ComplaintEventKind.ESCALATED,
+                    note=_("Overdue since %(due)s; escalated to %(names)s.")
+                    % {
+                        "due": timezone.localtime(complaint.due_at).strftime("%Y-%m-%d %H:%M"),
+                        "names": ", ".join(str(r) for r in recipients) or "—",
+                    },
+                    at=now,
+                )
             )
             link = reverse("service:complaint-detail", args=[complaint.pk])
             message = _("Complaint #%(id)s from %(customer)s (%(severity)s) is overdue.") % {
@@ -293,19 +296,36 @@ def escalate_overdue(*, now: datetime | None = None) -> EscalationResult:
                 "severity": complaint.get_severity_display(),
             }
             for recipient in recipients:
-                Notification.objects.create(recipient=recipient, complaint=complaint, message=message[:500], link=link)
-                notified += 1
+                notifications.append(
+                    Notification(recipient=recipient, complaint=complaint, message=message[:500], link=link)
+                )
                 if recipient.email:
                     body = "\n\n".join([message, complaint.description[:1000], link])
-                    emails.append((message, body, [recipient.email]))
-    emailed = 0
-    for subject, body, to in emails:
-        try:
-            send_mail(subject, body, None, to)
-            emailed += 1
-        except Exception:  # noqa: BLE001 - the in-app notification already stands; log and go on
-            logger.exception("escalation email to %s failed", to)
-    return EscalationResult(escalated=escalated, notified=notified, emailed=emailed)
+                    emails.append(EmailMessage(subject=message, body=body, to=[recipient.email]))
+        ComplaintEvent.objects.bulk_create(events)
+        Notification.objects.bulk_create(notifications)
+    return ids, emails, len(notifications)
+
+
+def escalate_overdue(*, now: datetime | None = None) -> EscalationResult:
+    """Escalate every open complaint past its due time that has not been escalated yet (DESIGN §3).
+
+    Running it twice, or in two workers at once, escalates a complaint once. Emails go out after each batch
+    commits, over one connection; a failed email leaves the in-app notification in place and is logged."""
+    now = now or timezone.now()
+    administrators = list(get_user_model().objects.filter(is_active=True, role="admin").order_by("pk"))
+    result = EscalationResult(escalated=[], notified=0, emailed=0)
+    while True:
+        ids, emails, notified = _escalate_batch(now=now, administrators=administrators)
+        result.escalated += ids
+        result.notified += notified
+        if emails:
+            try:
+                result.emailed += get_connection().send_messages(emails) or 0
+            except Exception:  # noqa: BLE001 - the in-app notifications already stand; log and go on
+                logger.exception("escalation emails failed (%s messages)", len(emails))
+        if len(ids) < ESCALATION_BATCH:
+            return result
 
 
 # --- notifications ---------------------------------------------------------------------------------

@@ -151,3 +151,16 @@ def test_notifications_api_lists_only_mine_and_marks_read(org, api_for):
     read = api_for(org.manager_a).post(f"/api/v1/notifications/{nid}/read/")
     assert read.status_code == 200 and read.json()["read_at"]
     assert api_for(org.manager_a).get("/api/v1/notifications/?read_at__isnull=true").json()["count"] == 0
+
+
+@pytest.mark.django_db
+def test_escalation_works_through_many_overdue_complaints_in_batches(org, monkeypatch):
+    from service import services
+
+    monkeypatch.setattr(services, "ESCALATION_BATCH", 3)
+    customer = CustomerFactory(owner=org.rep_a)
+    complaints = [_overdue(customer) for _ in range(7)]
+    result = escalate_overdue()
+    assert sorted(result.escalated) == sorted(c.pk for c in complaints)
+    assert (result.notified, result.emailed) == (7, 7) and len(mail.outbox) == 7
+    assert escalate_overdue().escalated == []
