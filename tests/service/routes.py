@@ -100,12 +100,14 @@ ROUTES = {
     "satisfaction-indicator-detail": [
         Check("get", lambda w: f"/api/v1/satisfaction-indicators/{w.indicator.pk}/", api())
     ],
-    "survey-list": [
-        Check("get", "/api/v1/surveys/", api()),
-        Check("post", "/api/v1/surveys/", api(**SCOPED_CREATE_API), data=_survey),
+    "satisfaction-survey-list": [
+        Check("get", "/api/v1/satisfaction-surveys/", api()),
+        Check("post", "/api/v1/satisfaction-surveys/", api(**SCOPED_CREATE_API), data=_survey),
     ],
-    "survey-detail": [Check("get", lambda w: f"/api/v1/surveys/{w.survey_a.pk}/", api(**OWNER_SCOPED))],
-    "survey-rollup": [Check("get", "/api/v1/surveys/rollup/?by=team", api())],
+    "satisfaction-survey-detail": [
+        Check("get", lambda w: f"/api/v1/satisfaction-surveys/{w.survey_a.pk}/", api(**OWNER_SCOPED))
+    ],
+    "satisfaction-survey-rollup": [Check("get", "/api/v1/satisfaction-surveys/rollup/?by=team", api())],
     "referral-list": [
         Check("get", "/api/v1/referrals/", api()),
         Check("post", "/api/v1/referrals/", api(**SCOPED_CREATE_API), data=_referral),

@@ -205,3 +205,14 @@ def test_loyalty_overview_page_lists_levels_in_constant_queries(org, page_for, d
     advocates_html = client.get("/service/loyalty/?advocates=1").content.decode()
     assert "店20" in advocates_html and "店01" not in advocates_html
     assert "店00" not in page_for(org.rep_b).get("/service/loyalty/").content.decode()
+
+
+def test_referral_list_api_query_count(org, api_for, django_assert_max_num_queries):
+    for i in range(20):
+        referrer = CustomerFactory(owner=org.rep_a)
+        record_referral(actor=org.rep_a, referrer=referrer, referred=CustomerFactory(owner=org.rep_a, name=f"R{i}"))
+    client = api_for(org.manager_a)
+    with django_assert_max_num_queries(5):
+        assert client.get("/api/v1/referrals/?page_size=100").json()["count"] == 20
+    with django_assert_max_num_queries(5):
+        assert client.get("/api/v1/referrals/advocates/").json()["count"] == 0

@@ -139,7 +139,7 @@ def test_rollup_query_runs_as_one_group_by(org, django_assert_num_queries):
 def test_api_records_a_survey_and_reads_it_back(org, api_for, indicators):
     customer = CustomerFactory(owner=org.rep_a)
     response = api_for(org.rep_a).post(
-        "/api/v1/surveys/",
+        "/api/v1/satisfaction-surveys/",
         {
             "customer": customer.pk,
             "overall_score": 5,
@@ -149,7 +149,7 @@ def test_api_records_a_survey_and_reads_it_back(org, api_for, indicators):
         format="json",
     )
     assert response.status_code == 201, response.content
-    body = api_for(org.manager_a).get(f"/api/v1/surveys/{response.json()['id']}/").json()
+    body = api_for(org.manager_a).get(f"/api/v1/satisfaction-surveys/{response.json()['id']}/").json()
     assert body["status"] == "completed" and body["overall_score"] == 5
     assert sorted(s["score"] for s in body["scores"]) == [4, 5]
 
@@ -173,7 +173,7 @@ def test_api_bad_survey_input_is_a_400(org, api_for, indicators, payload, field)
             item["indicator"] = indicators[0].pk
     if data["customer"] is None:
         del data["customer"]
-    response = api_for(org.rep_a).post("/api/v1/surveys/", data, format="json")
+    response = api_for(org.rep_a).post("/api/v1/satisfaction-surveys/", data, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()
     assert not SatisfactionSurvey.objects.exists()
@@ -182,19 +182,23 @@ def test_api_bad_survey_input_is_a_400(org, api_for, indicators, payload, field)
 def test_api_completes_a_requested_survey(org, api_for):
     customer = CustomerFactory(owner=org.rep_a)
     requested = request_survey(actor=org.rep_a, customer=customer)
-    response = api_for(org.rep_a).post("/api/v1/surveys/", {"survey": requested.pk, "overall_score": 3}, format="json")
+    response = api_for(org.rep_a).post(
+        "/api/v1/satisfaction-surveys/", {"survey": requested.pk, "overall_score": 3}, format="json"
+    )
     assert response.status_code == 201 and response.json()["id"] == requested.pk
-    again = api_for(org.rep_a).post("/api/v1/surveys/", {"survey": requested.pk, "overall_score": 3}, format="json")
+    again = api_for(org.rep_a).post(
+        "/api/v1/satisfaction-surveys/", {"survey": requested.pk, "overall_score": 3}, format="json"
+    )
     assert again.status_code == 400
 
 
 def test_api_rollup_by_team_and_bad_dimension(org, api_for):
     _survey_at(CustomerFactory(owner=org.rep_a), 4, timezone.now(), org.rep_a)
-    body = api_for(org.manager_a).get("/api/v1/surveys/rollup/?by=team").json()
+    body = api_for(org.manager_a).get("/api/v1/satisfaction-surveys/rollup/?by=team").json()
     assert body["results"][0]["label"] == "Team A" and body["results"][0]["average_overall"] == "4.00"
-    month = api_for(org.manager_a).get("/api/v1/surveys/rollup/?by=month").json()
+    month = api_for(org.manager_a).get("/api/v1/satisfaction-surveys/rollup/?by=month").json()
     assert month["results"][0]["key"] == timezone.localdate().strftime("%Y-%m")
-    assert api_for(org.manager_a).get("/api/v1/surveys/rollup/?by=planet").status_code == 400
+    assert api_for(org.manager_a).get("/api/v1/satisfaction-surveys/rollup/?by=planet").status_code == 400
 
 
 def test_survey_list_api_query_count(org, api_for, indicators, django_assert_max_num_queries):
@@ -207,7 +211,7 @@ def test_survey_list_api_query_count(org, api_for, indicators, django_assert_max
         )
     client = api_for(org.rep_a)
     with django_assert_max_num_queries(6):
-        response = client.get("/api/v1/surveys/?page_size=100")
+        response = client.get("/api/v1/satisfaction-surveys/?page_size=100")
     assert response.json()["count"] == 20
 
 
