@@ -202,21 +202,14 @@ def test_a_queued_run_nobody_picked_up_is_failed_after_the_timeout(org, settings
 def test_broker_down_is_a_503_and_the_run_does_not_stay_queued(org, api_for):
     from crm.celery import app
 
-    def fresh_pools():  # connection pools are built lazily from broker_url
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    saved = (app.conf.task_always_eager, app.conf.broker_url, app._pool, app.amqp._producer_pool)
     app.conf.task_always_eager = False
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
-    fresh_pools()
+    app._pool = app.amqp._producer_pool = None  # rebuilt lazily from broker_url
     try:
         response = api_for(org.manager_a).post(RUNS, {}, format="json")
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = saved
-        fresh_pools()
+        app.conf.task_always_eager, app.conf.broker_url, app._pool, app.amqp._producer_pool = saved
     assert response.status_code == 503
     run = SegmentationRun.objects.get()
     assert run.status == RunStatus.FAILED and run.error
