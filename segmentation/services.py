@@ -413,7 +413,7 @@ def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
     if postgres:
         money = "({} * 100)::bigint"
         recency = "(%(as_of)s::date - (o.last_at AT TIME ZONE %(tz)s)::date)"
-        out = "({}::numeric / 100)"
+        out = "({} * 0.01)"  # exact: a bigint times a numeric with two decimals
         growth = "LEAST(ROUND(revenue::numeric / previous_revenue - 1, 4), 99999999.9999)"
         share = "LEAST(ROUND(revenue::numeric / annual, 4), 99999.9999)"
         greatest = "GREATEST"
@@ -508,7 +508,7 @@ def _insert_assignments(run: SegmentationRun) -> None:
             # window functions fit in memory with a larger work_mem for this transaction only
             cursor.execute("SELECT set_config('jit', 'off', true)")
             cursor.execute(
-                "SELECT set_config('work_mem', %s, true)", [getattr(settings, "SEGMENTATION_WORK_MEM", "256MB")]
+                "SELECT set_config('work_mem', %s, true)", [getattr(settings, "SEGMENTATION_WORK_MEM", "512MB")]
             )
         cursor.execute(sql, params)
     if connection.vendor == "postgresql":
