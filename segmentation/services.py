@@ -217,7 +217,9 @@ def _take_run_lock() -> None:
 
 
 def _fail_runs(queryset, message: str) -> int:
-    ids = list(queryset.values_list("pk", flat=True))
+    # whatever an unfinished run wrote is dropped, also when it was failed already (a worker that was declared
+    # stale may still have committed rows afterwards); a succeeded run is never touched
+    ids = list(queryset.exclude(status=RunStatus.SUCCEEDED).values_list("pk", flat=True))
     if not ids:
         return 0
     TierAssignment.objects.filter(run_id__in=ids).delete()
