@@ -170,12 +170,22 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="time each side this many times (median)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
+    parser.add_argument("--cleanup-only", action="store_true", help="delete data kept by an earlier --keep")
+    parser.add_argument("--reuse", action="store_true", help="time again on data kept by an earlier --keep")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/segmentation.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    if User.objects.filter(username=BENCH_USER).exists():
-        cleanup(User.objects.get(username=BENCH_USER))
-    owner = generate(args.customers, args.orders)
+    kept = User.objects.filter(username=BENCH_USER).first()
+    if kept is not None and args.reuse:
+        owner = kept
+        args.customers = Customer.objects.filter(owner=owner).count()
+        args.orders = Order.objects.filter(customer__owner=owner).count()
+    else:
+        if kept is not None:
+            cleanup(kept)
+        if args.cleanup_only:
+            return
+        owner = generate(args.customers, args.orders)
     try:
         computed, references, runs = [], [], []
         for _ in range(args.repeat):

@@ -1,10 +1,19 @@
 """Customers and what hangs off them: lifecycle, relationship ladder, profile card, contacts, the orders ledger."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+# Digits with the usual separators and an optional leading +: 13800138000, 021-6235 1234, +86 (21) 6235-1234.
+phone_validator = RegexValidator(
+    regex=r"^\+?[0-9(][0-9 ()\-]{4,28}[0-9]$",
+    message=_("Enter a phone number of digits, spaces, dashes and brackets (an optional leading +)."),
+)
 
 
 class Stage(models.TextChoices):
@@ -71,7 +80,7 @@ class Customer(models.Model):
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True, validators=[phone_validator])
     source = models.CharField(_("source"), max_length=50, blank=True)
     notes = models.TextField(_("notes"), max_length=5000, blank=True)
 
@@ -178,7 +187,7 @@ class Contact(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     title = models.CharField(_("title"), max_length=100, blank=True)
-    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True, validators=[phone_validator])
     email = models.EmailField(_("email"), max_length=254, blank=True)
     authority = models.CharField(_("authority"), max_length=20, choices=Authority.choices, default=Authority.OTHER)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -197,7 +206,11 @@ class Contact(models.Model):
 class Order(models.Model):
     """One line of the sales ledger. Returns and credit notes are not orders."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders")
+    # db_index=False: the (customer, ordered_at) index below serves customer lookups; one index less to
+    # maintain makes bulk imports faster.
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     ordered_at = models.DateTimeField(_("ordered at"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     cost = models.DecimalField(_("cost of goods"), max_digits=14, decimal_places=2, default=0)
@@ -262,3 +275,148 @@ class AssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- MAN qualification and the evaluation scorecard (DESIGN §3) ----------------------------------------------
+
+
+class ManAnswer(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Qualification(models.Model):
+    """MAN qualification (金钱 money, 权力 authority, 需求 need) of a prospect; qualified when all three are yes."""
+
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="qualification"
+    )
+    money = models.CharField(_("money"), max_length=8, choices=ManAnswer.choices, default=ManAnswer.UNKNOWN)
+    authority = models.CharField(_("authority"), max_length=8, choices=ManAnswer.choices, default=ManAnswer.UNKNOWN)
+    need = models.CharField(_("need"), max_length=8, choices=ManAnswer.choices, default=ManAnswer.UNKNOWN)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("MAN qualification")
+        verbose_name_plural = _("MAN qualifications")
+
+    def __str__(self) -> str:
+        return f"{self.customer}: M={self.money} A={self.authority} N={self.need}"
+
+    @property
+    def is_qualified(self) -> bool:
+        return self.money == self.authority == self.need == ManAnswer.YES
+
+
+class Scorecard(models.Model):
+    """An admin-defined evaluation scorecard. Indicator weights must sum to exactly 1.
+
+    `cap` bounds how much one indicator can over-perform: its score is min(actual / standard, cap) × 100 × weight,
+    so with the default cap of 1.5 an indicator at twice its standard counts as 150 % of it, not 200 %.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    cap = models.DecimalField(
+        _("ratio cap"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1.50"),
+        validators=[MinValueValidator(Decimal("1.00"))],
+        help_text=_("An indicator's actual/standard ratio counts at most this much (1.5 = 150 %)."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("evaluation scorecard")
+        verbose_name_plural = _("evaluation scorecards")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScorecardIndicator(models.Model):
+    scorecard = models.ForeignKey(
+        Scorecard, verbose_name=_("scorecard"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0.0001"))],
+        help_text=_("Between 0 and 1; the weights of a scorecard sum to exactly 1."),
+    )
+    standard_ratio = models.DecimalField(
+        _("standard ratio"), max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))]
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["scorecard", "position", "id"]
+        verbose_name = _("scorecard indicator")
+        verbose_name_plural = _("scorecard indicators")
+        constraints = [
+            models.UniqueConstraint(fields=["scorecard", "name"], name="scorecard_indicator_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Evaluation(models.Model):
+    """One evaluation (评价) of a target customer against a scorecard; total = sum of indicator scores."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="evaluations"
+    )
+    scorecard = models.ForeignKey(
+        Scorecard, verbose_name=_("scorecard"), on_delete=models.PROTECT, related_name="evaluations"
+    )
+    evaluated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("evaluated by"), on_delete=models.PROTECT, related_name="+"
+    )
+    evaluated_at = models.DateTimeField(_("evaluated at"))
+    total_score = models.DecimalField(_("total score"), max_digits=8, decimal_places=2)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-evaluated_at", "-id"]
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        indexes = [models.Index(fields=["customer", "scorecard", "evaluated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: {self.total_score}"
+
+
+class EvaluationScore(models.Model):
+    evaluation = models.ForeignKey(
+        Evaluation, verbose_name=_("evaluation"), on_delete=models.CASCADE, related_name="scores"
+    )
+    indicator = models.ForeignKey(
+        ScorecardIndicator, verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="+"
+    )
+    actual_ratio = models.DecimalField(
+        _("actual ratio"), max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal("0"))]
+    )
+    score = models.DecimalField(_("score"), max_digits=8, decimal_places=2)
+
+    class Meta:
+        ordering = ["evaluation", "indicator__position", "indicator_id"]
+        verbose_name = _("indicator score")
+        verbose_name_plural = _("indicator scores")
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "indicator"], name="evaluation_score_unique_indicator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.score}"

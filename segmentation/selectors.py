@@ -113,3 +113,11 @@ def migration_matrix(run_a: SegmentationRun, run_b: SegmentationRun, *, user=Non
         for row in current.values(previous, dimension).annotate(n=Count("pk")).order_by():
             matrix[dimension].setdefault(row[previous], {})[row[dimension]] = row["n"]
     return matrix
+
+
+def live_tier_subquery(field: str, *, customer_ref: str = "pk"):
+    """A Subquery of `field` (e.g. abc_class, bcg_quadrant) from the customer's live assignment, for annotating
+    a customer queryset in one query (NULL when there is no live run or the customer was not in it)."""
+    from django.db.models import OuterRef, Subquery
+
+    return Subquery(TierAssignment.objects.filter(run__live=True, customer_id=OuterRef(customer_ref)).values(field)[:1])

@@ -37,6 +37,10 @@ TEST_DELAY_ENV = "SEGMENTATION_TEST_DELAY_SECONDS"
 
 PARETO_POINTS = 200
 SCALE = 10000  # cut-offs and the growth threshold have four decimals: compare exactly as integers
+# Below these (in cents) the integer products of a comparison stay under 2⁶³: prior × 10000 for the cut-offs,
+# revenue × (10000 + growth threshold × 10000 ≤ 110000) for the growth threshold.
+BIG_TOTAL = 900_000_000_000_000
+BIG_REVENUE = 80_000_000_000_000
 
 
 def stale_after() -> dt.timedelta:
@@ -217,7 +221,9 @@ def _take_run_lock() -> None:
 
 
 def _fail_runs(queryset, message: str) -> int:
-    ids = list(queryset.values_list("pk", flat=True))
+    # whatever an unfinished run wrote is dropped, also when it was failed already (a worker that was declared
+    # stale may still have committed rows afterwards); a succeeded run is never touched
+    ids = list(queryset.exclude(status=RunStatus.SUCCEEDED).values_list("pk", flat=True))
     if not ids:
         return 0
     TierAssignment.objects.filter(run_id__in=ids).delete()
@@ -413,11 +419,11 @@ def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
     if postgres:
         money = "({} * 100)::bigint"
         recency = "(%(as_of)s::date - (o.last_at AT TIME ZONE %(tz)s)::date)"
-        out = "({}::numeric / 100)"
+        out = "({} * 0.01)"  # exact: a bigint times a numeric with two decimals
         growth = "LEAST(ROUND(revenue::numeric / previous_revenue - 1, 4), 99999999.9999)"
         share = "LEAST(ROUND(revenue::numeric / annual, 4), 99999.9999)"
         greatest = "GREATEST"
-        big = "::numeric"  # cents × 10000 may exceed bigint
+        exact = "::numeric"
     else:
         money = "CAST(ROUND({} * 100) AS INTEGER)"
         recency = (
@@ -427,7 +433,15 @@ def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
         growth = "MIN(ROUND(revenue * 1.0 / previous_revenue - 1, 4), 99999999.9999)"
         share = "MIN(ROUND(revenue * 1.0 / annual, 4), 99999.9999)"
         greatest = "MAX"
-        big = ""
+        exact = " * 1.0"  # beyond ~9 × 10¹² in money SQLite has no exact type left
+
+    def below(prior: str, cutoff: str) -> str:
+        # prior < cutoff × total, exactly: in 64-bit integers while they cannot overflow
+        return (
+            f"(CASE WHEN total < {BIG_TOTAL} THEN {prior} * {SCALE} < %({cutoff})s * total"
+            f" ELSE {prior}{exact} * {SCALE} < %({cutoff})s * total{exact} END)"
+        )
+
     amount, cost, volume = money.format("amount"), money.format("cost"), money.format("c.monthly_purchase_volume")
     sql = f"""
 INSERT INTO {_table(TierAssignment)} (
@@ -463,8 +477,8 @@ WITH o AS (
 ), ranked AS (
     SELECT base.*,
         ROW_NUMBER() OVER abc AS revenue_rank,
-        SUM(revenue) OVER abc - revenue AS prior,
-        SUM(revenue) OVER () AS total,
+        CAST(SUM(revenue) OVER abc AS BIGINT) - revenue AS prior,
+        CAST(SUM(revenue) OVER () AS BIGINT) AS total,
         NTILE(5) OVER (PARTITION BY recency_days IS NULL ORDER BY recency_days DESC, customer_id) AS r_tile,
         NTILE(5) OVER (PARTITION BY recency_days IS NULL ORDER BY frequency, customer_id) AS f_tile,
         NTILE(5) OVER (PARTITION BY recency_days IS NULL ORDER BY revenue, customer_id) AS m_tile
@@ -472,11 +486,13 @@ WITH o AS (
     WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), classed AS (
     SELECT ranked.*,
-        CASE WHEN revenue > 0 AND prior{big} * {SCALE} < %(a)s * total{big} THEN 'A'
-             WHEN revenue > 0 AND prior{big} * {SCALE} < %(b)s * total{big} THEN 'B'
+        CASE WHEN revenue > 0 AND {below("prior", "a")} THEN 'A'
+             WHEN revenue > 0 AND {below("prior", "b")} THEN 'B'
              ELSE 'C' END AS abc_class,
         CASE WHEN previous_revenue = 0 THEN revenue > 0
-             ELSE revenue{big} * {SCALE} >= previous_revenue{big} * %(g)s END AS high_growth
+             WHEN revenue < {BIG_REVENUE} AND previous_revenue < {BIG_REVENUE}
+                THEN revenue * {SCALE} >= previous_revenue * %(g)s
+             ELSE revenue{exact} * {SCALE} >= previous_revenue{exact} * %(g)s END AS high_growth
     FROM ranked
 )
 SELECT %(run)s, customer_id, {out.format("revenue")}, {out.format("previous_revenue")},
@@ -508,7 +524,7 @@ def _insert_assignments(run: SegmentationRun) -> None:
             # window functions fit in memory with a larger work_mem for this transaction only
             cursor.execute("SELECT set_config('jit', 'off', true)")
             cursor.execute(
-                "SELECT set_config('work_mem', %s, true)", [getattr(settings, "SEGMENTATION_WORK_MEM", "256MB")]
+                "SELECT set_config('work_mem', %s, true)", [getattr(settings, "SEGMENTATION_WORK_MEM", "512MB")]
             )
         cursor.execute(sql, params)
     if connection.vendor == "postgresql":

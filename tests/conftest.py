@@ -1,5 +1,6 @@
 """Fixtures shared by every test: an organisation with two teams, clients per role, browser settings."""
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -131,22 +132,38 @@ def _fresh_throttles():
     yield
 
 
+def _forget_celery_overrides(app) -> None:
+    """Drop values set directly on app.conf (they would shadow Django's settings for later tests) and the
+    cached pools (kombu keeps one per broker URL in a global registry: never close them, just forget them)."""
+    for key in ("task_always_eager", "broker_url"):
+        with contextlib.suppress(KeyError):
+            del app.conf.changes[key]
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def eager_tasks(settings):
+    """Run queued tasks in-process even when REDIS_URL points at a real broker."""
+    from crm.celery import app
+
+    _forget_celery_overrides(app)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert app.conf.task_always_eager
+    yield
+    _forget_celery_overrides(app)
+
+
 @pytest.fixture
 def broker_down(settings):
     """Point the Celery app at a closed port, as if Redis had stopped (tasks are not run eagerly)."""
     from crm.celery import app
 
-    def reset_pools():
-        # Forget the cached pools (kombu keeps one per broker URL in a global registry; closing them would
-        # break the next test that uses the same URL), so the next publish resolves the current broker.
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    reset_pools()
+    _forget_celery_overrides(app)
     # Celery reads these live from Django's settings; the `settings` fixture restores them afterwards.
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     settings.CELERY_BROKER_URL = settings.REDIS_URL
     settings.CELERY_TASK_ALWAYS_EAGER = False
     assert app.conf.broker_url == settings.REDIS_URL and not app.conf.task_always_eager
     yield
-    reset_pools()
+    _forget_celery_overrides(app)

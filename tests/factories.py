@@ -82,14 +82,62 @@ class OrderFactory(factory.django.DjangoModelFactory):
     external_ref = factory.Sequence(lambda n: f"ORD-{n}")
 
 
+class CompetitorBrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.CompetitorBrand"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+
+
 # (end of customers factories)
 #
 #
 #
 # --- salesforce_auto: visits ----------------------------------------------------------------------
 # Factories for visit plans, appointments, visit reports, survey questions.
-#
-#
+
+
+class VisitReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.VisitReport"
+
+    client_uuid = factory.Faker("uuid4", cast_to=None)
+    customer = factory.SubFactory(CustomerFactory)
+    rep = factory.LazyAttribute(lambda v: v.customer.owner)
+    visited_at = factory.LazyFunction(timezone.now)
+    method = "visit"
+
+
+class VisitPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.VisitPlan"
+
+    customer = factory.SubFactory(CustomerFactory)
+    rep = factory.LazyAttribute(lambda v: v.customer.owner)
+    planned_at = factory.LazyFunction(timezone.now)
+    materials = "样品、价目表"
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.Appointment"
+
+    customer = factory.SubFactory(CustomerFactory)
+    rep = factory.LazyAttribute(lambda v: v.customer.owner)
+    starts_at = factory.LazyFunction(timezone.now)
+    place = "门店"
+
+
+class SurveyQuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.SurveyQuestion"
+
+    aspect = "market"
+    text = factory.Sequence(lambda n: f"Question {n}?")
+    required = True
+
+
 #
 # (end of visits factories)
 #
@@ -97,9 +145,30 @@ class OrderFactory(factory.django.DjangoModelFactory):
 #
 # --- salesforce_auto: pipeline --------------------------------------------------------------------
 # Factories for opportunities and quotes.
-#
-#
-#
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.Opportunity"
+
+    customer = factory.SubFactory(CustomerFactory)
+    title = factory.Sequence(lambda n: f"Opportunity {n}")
+    amount = Decimal("1000.00")
+    stage = "proposal"
+    probability = 50
+    expected_close_on = factory.LazyFunction(timezone.localdate)
+    owner = factory.LazyAttribute(lambda o: o.customer.owner)
+
+
+class QuoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "salesforce_auto.Quote"
+
+    customer = factory.SubFactory(CustomerFactory)
+    title = factory.Sequence(lambda n: f"Quote {n}")
+    created_by = factory.LazyAttribute(lambda o: o.customer.owner)
+
+
 # (end of pipeline factories)
 #
 #
@@ -122,7 +191,32 @@ class SegmentationRunFactory(factory.django.DjangoModelFactory):
 #
 #
 # --- service ---------------------------------------------------------------------------------------
-#
-#
-#
+# Factories of the service app; complaints and points go through the services so their rules hold.
+
+
+def complaint_for(customer, *, actor=None, **fields):
+    from service.services import open_complaint
+
+    fields.setdefault("category", "late_delivery")
+    fields.setdefault("description", "Goods arrived late.")
+    return open_complaint(actor=actor or customer.owner, customer=customer, **fields)
+
+
+class RewardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "service.Reward"
+
+    name = factory.Sequence(lambda n: f"Reward {n}")
+    points_cost = 100
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "service.Referral"
+
+    referrer = factory.SubFactory(CustomerFactory)
+    referred_name = factory.Sequence(lambda n: f"Referred {n}")
+    created_by = factory.LazyAttribute(lambda r: r.referrer.owner)
+
+
 # (end of service factories)

@@ -103,3 +103,19 @@ def discovered_routes() -> set[str]:
 
     walk(get_resolver().url_patterns, [])
     return names
+
+
+class World:
+    """The records the matrix checks act on. Builders from different apps share it, so an attribute can be
+    set only once: a second builder reusing a name would silently change another app's checks."""
+
+    def __init__(self, **initial):
+        object.__setattr__(self, "_names", set())
+        for name, value in initial.items():
+            setattr(self, name, value)
+
+    def __setattr__(self, name, value):
+        if name in self._names:
+            raise AttributeError(f"world.{name} is already set by another builder: pick another name")
+        self._names.add(name)
+        object.__setattr__(self, name, value)

@@ -1,12 +1,10 @@
 """Every route × every role, against the tables in tests/<app>/routes.py (see tests/permission_matrix.py)."""
 
-from types import SimpleNamespace
-
 import pytest
 from django.test import Client
 
 from tests.conftest import api_client_for
-from tests.permission_matrix import ROLES, discovered_routes, route_tables
+from tests.permission_matrix import ROLES, World, discovered_routes, route_tables
 
 ROUTES, BUILDERS = route_tables()
 
@@ -32,7 +30,7 @@ def _client(world, role: str, api: bool):
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", sorted(ROUTES))
 def test_route_answers_each_role_as_the_matrix_says(route, org):
-    world = SimpleNamespace(**vars(org))
+    world = World(**vars(org))
     for build in BUILDERS:
         build(world)
     failures = []

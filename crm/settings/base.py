@@ -185,6 +185,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several models have a `status` or `stage`: give each choice set its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerStageEnum": "customers.models.Stage",
+        "OpportunityStageEnum": "salesforce_auto.models.pipeline.OpportunityStage",
+        "JobStatusEnum": "crm.models.JobStatus",
+        "ComplaintStatusEnum": "service.models.ComplaintStatus",
+        "QuoteStatusEnum": "salesforce_auto.models.pipeline.QuoteStatus",
+        "DailyReportStatusEnum": "salesforce_auto.models.visits.DailyReportStatus",
+        "SurveyStatusEnum": "service.models.SurveyStatus",
+    },
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -91,8 +91,8 @@
 
   function draw(el) {
     var render = renderers[el.dataset.chart];
-    if (!render || typeof Plotly === "undefined") { return; }
-    fetch(el.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    if (!render || typeof Plotly === "undefined") { return Promise.resolve(); }
+    return fetch(el.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) { render(el, data); el.dataset.ready = "true"; })
       .catch(function () { el.dataset.ready = "error"; });
@@ -100,6 +100,10 @@
 
   window.CRMDashboard = { renderers: renderers, layout: layout, config: config };
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-chart]").forEach(draw);
+    // One chart at a time, top to bottom: a phone on a slow network gets the first chart soonest, and the
+    // server never sees a burst of heavy dashboard queries from one page.
+    Array.prototype.reduce.call(document.querySelectorAll("[data-chart]"), function (chain, el) {
+      return chain.then(function () { return draw(el); });
+    }, Promise.resolve());
   });
 })();

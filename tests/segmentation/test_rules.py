@@ -297,3 +297,34 @@ def test_migration_matrix_against_the_previous_live_run(ledger, compute, org):
     joined = migration_matrix(second, first)
     assert joined["abc_class"] == {"A": {"B": 1}, "B": {"A": 1}}
     assert migration_matrix(first, second, user=org.manager_b) == {"abc_class": {}, "bcg_quadrant": {}}
+
+
+ON_POSTGRES = pytest.mark.skipif(
+    not __import__("os").environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="beyond 64-bit cents only PostgreSQL's numeric stays exact",
+)
+
+
+@pytest.mark.django_db
+@ON_POSTGRES
+def test_cutoff_stays_exact_beyond_64_bit_integer_products(ledger, compute):
+    # total 10 × 999999999999.99 ≈ 10¹³ yuan: cents × 10000 no longer fit a bigint, the numeric path decides.
+    # small has exactly 8 of the 10 equal orders before it = 80 % → B.
+    big, small = ledger.customer(), ledger.customer()
+    for _ in range(8):
+        ledger.order(big, local(2024, 3, 1), "999999999999.99")
+    for _ in range(2):
+        ledger.order(small, local(2024, 3, 1), "999999999999.99")
+    _run, got = compute(as_of=AS_OF)
+    assert (got[big.pk].abc_class, got[small.pk].abc_class) == ("A", "B")
+
+
+@pytest.mark.django_db
+@ON_POSTGRES
+def test_growth_threshold_stays_exact_beyond_64_bit_integer_products(ledger, compute):
+    grower = ledger.customer()  # 1.1 × 10¹² against 1.0 × 10¹² yuan: exactly +10 %
+    for _ in range(2):
+        ledger.order(grower, local(2023, 3, 1), "500000000000.00")
+        ledger.order(grower, local(2024, 3, 2), "550000000000.00")
+    _run, got = compute(as_of=AS_OF)
+    assert (got[grower.pk].growth, got[grower.pk].bcg_quadrant) == (Decimal("0.1000"), "star")

@@ -304,3 +304,19 @@ def test_runs_list_is_paginated_for_managers(org, api_for, compute):
     compute(as_of="2024-06-30")
     body = api_for(org.manager_b).get(RUNS).json()
     assert body["count"] == 1 and body["results"][0]["status"] == "succeeded"
+
+
+def test_failing_a_run_drops_rows_it_wrote_but_never_touches_a_succeeded_run(org, ledger, compute):
+    customer = ledger.customer()
+    ledger.order(customer, local(2024, 3, 1), "10.00")
+    done, _ = compute(as_of="2024-06-30")
+    late = services.start_run(actor=org.admin, parameters={}, enqueue=False)
+    SegmentationRun.objects.filter(pk=late.pk).update(status=RunStatus.FAILED)
+    TierAssignment.objects.create(
+        run=late, customer=customer, revenue=0, previous_revenue=0, abc_class="C", bcg_quadrant="dog", profit=0
+    )  # rows a stale worker committed after it was declared dead
+    services.fail_run(run_id=late.pk, message="stale")
+    services.fail_run(run_id=done.pk, message="too late")
+    assert not TierAssignment.objects.filter(run=late).exists()
+    done.refresh_from_db()
+    assert done.status == RunStatus.SUCCEEDED and TierAssignment.objects.filter(run=done).count() == 1
