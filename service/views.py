@@ -256,38 +256,47 @@ def _account_or_404(request, customer):
     return get_object_or_404(selectors.visible_accounts(request.user), customer=customer)
 
 
-@login_required
-@require_POST
-def loyalty_redeem(request, customer_id: int):
+def _points_action(request, customer_id: int, *, form_class, service, form_name: str, done_message: str):
+    """Redeem or adjust points from the loyalty card: the service decides, the card shows errors."""
     customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
     account = _account_or_404(request, customer)
-    form = RedeemForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.redeem(actor=request.user, account=account, **form.cleaned_data)
+            service(actor=request.user, account=account, **form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, _("Points redeemed."))
+            messages.success(request, done_message)
             return redirect("service:loyalty-card", customer_id=customer.pk)
-    return render(request, "service/loyalty_card.html", _card_context(request, customer, redeem_form=form), status=400)
+    context = _card_context(request, customer, **{form_name: form})
+    return render(request, "service/loyalty_card.html", context, status=400)
+
+
+@login_required
+@require_POST
+def loyalty_redeem(request, customer_id: int):
+    return _points_action(
+        request,
+        customer_id,
+        form_class=RedeemForm,
+        service=services.redeem,
+        form_name="redeem_form",
+        done_message=_("Points redeemed."),
+    )
 
 
 @login_required
 @require_POST
 def loyalty_adjust(request, customer_id: int):
-    customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
-    account = _account_or_404(request, customer)
-    form = AdjustForm(request.POST)
-    if form.is_valid():
-        try:
-            services.adjust_points(actor=request.user, account=account, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, _("Points adjusted."))
-            return redirect("service:loyalty-card", customer_id=customer.pk)
-    return render(request, "service/loyalty_card.html", _card_context(request, customer, adjust_form=form), status=400)
+    return _points_action(
+        request,
+        customer_id,
+        form_class=AdjustForm,
+        service=services.adjust_points,
+        form_name="adjust_form",
+        done_message=_("Points adjusted."),
+    )
 
 
 @login_required
