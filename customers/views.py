@@ -36,6 +36,7 @@ from customers.models import Contact, Customer, Qualification
 from customers.selectors import customer as selectors
 from customers.services import customer as services
 from customers.tasks import IMPORT_JOB_KIND, import_customers_job
+from salesforce_auto.selectors import survey_completeness
 from segmentation import selectors as segmentation_selectors
 
 PAGE_SIZE = 25
@@ -117,6 +118,10 @@ def customer_export(request):
     return response
 
 
+def _percent(share: float | None) -> int | None:
+    return None if share is None else round(share * 100)
+
+
 def _detail_context(request, customer: Customer, **forms) -> dict:
     scorecard = selectors.active_scorecard()
     qualification = Qualification.objects.filter(customer=customer).first()
@@ -125,6 +130,7 @@ def _detail_context(request, customer: Customer, **forms) -> dict:
         "completeness": selectors.profile_completeness(customer=customer),
         "timeline": selectors.customer_timeline(customer=customer),
         "tier": segmentation_selectors.live_assignment(customer_id=customer.pk),
+        "survey_percent": _percent(survey_completeness(customer=customer)),
         "qualification": qualification,
         "scorecard": scorecard,
         "evaluation": selectors.latest_evaluation(customer=customer, scorecard=scorecard),
