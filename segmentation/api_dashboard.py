@@ -69,6 +69,25 @@ class MigrationView(DashboardChartView):
     selector = staticmethod(dash.tier_migration)
 
 
+class PipelineView(DashboardChartView):
+    """Opportunities per stage: count, amount and weighted amount."""
+
+    selector = staticmethod(dash.pipeline_by_stage)
+
+
+def complaint_counts(*, user, filters):
+    """Complaints open and overdue against their SLA (from the service app's selector, same filters)."""
+    from service.selectors import complaint_sla_counts
+
+    return complaint_sla_counts(user=user, owner_ids=dash.scoped_owner_ids(user, filters), territory=filters.territory)
+
+
+class ComplaintsView(DashboardChartView):
+    """Complaints open, overdue against SLA, and critical open."""
+
+    selector = staticmethod(complaint_counts)
+
+
 router = SimpleRouter()
 urlpatterns = [
     path("dashboard/activity/", ActivityView.as_view(), name="dashboard-activity"),
@@ -76,4 +95,6 @@ urlpatterns = [
     path("dashboard/tiers/", TiersView.as_view(), name="dashboard-tiers"),
     path("dashboard/bcg/", BcgView.as_view(), name="dashboard-bcg"),
     path("dashboard/migration/", MigrationView.as_view(), name="dashboard-migration"),
+    path("dashboard/pipeline/", PipelineView.as_view(), name="dashboard-pipeline"),
+    path("dashboard/complaints/", ComplaintsView.as_view(), name="dashboard-complaints"),
 ]

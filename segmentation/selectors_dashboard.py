@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -410,3 +410,40 @@ def dashboard_runs(user) -> list:
         .select_related("previous_run")
         .order_by("-created_at")[:30]
     )
+
+
+PIPELINE_STAGES = ("prospecting", "qualification", "proposal", "negotiation", "won", "lost")
+
+
+def pipeline_by_stage(*, user, filters: DashboardFilters) -> dict:
+    """Open pipeline per opportunity stage: count, amount and weighted amount (amount × probability), summed in
+    integer cents so the figures are exact on every database; one grouped query."""
+    from customers.selectors.orders import cents, from_cents
+    from salesforce_auto.models import Opportunity
+
+    opportunities = _scoped(Opportunity.objects.all(), "owner", scoped_owner_ids(user, filters))
+    if filters.territory is not None:
+        opportunities = opportunities.filter(customer__territory=filters.territory)
+    rows = {
+        row["stage"]: row
+        for row in opportunities.values("stage")
+        .annotate(n=Count("id"), amount_cents=Sum(cents("amount")), weighted_cp=Sum(cents("amount") * F("probability")))
+        .order_by()
+    }
+    stages = []
+    for stage in PIPELINE_STAGES:
+        row = rows.get(stage, {"n": 0, "amount_cents": 0, "weighted_cp": 0})
+        weighted = (Decimal(int(row["weighted_cp"] or 0)) / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        stages.append(
+            {
+                "stage": stage,
+                "count": row["n"],
+                "amount": str(from_cents(row["amount_cents"])),
+                "weighted": str(weighted),
+            }
+        )
+    open_stages = [s for s in stages if s["stage"] not in ("won", "lost")]
+    return {
+        "stages": stages,
+        "open_weighted": str(sum((Decimal(s["weighted"]) for s in open_stages), Decimal("0.00"))),
+    }

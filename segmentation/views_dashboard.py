@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from crm.access import is_admin, is_manager
 from segmentation import selectors_dashboard as dash
+from segmentation.api_dashboard import complaint_counts
 
 CSV_TABLES = {
     "activity": lambda data: (
@@ -51,6 +52,15 @@ CSV_TABLES.update(
         ),
     }
 )
+CSV_TABLES.update(
+    {
+        "pipeline": lambda data: (
+            [_("Stage"), _("Opportunities"), _("Amount"), _("Weighted amount")],
+            [[r["stage"], r["count"], r["amount"], r["weighted"]] for r in data["stages"]],
+        ),
+        "complaints": lambda data: ([_("Measure"), _("Count")], [[k, v] for k, v in data.items()]),
+    }
+)
 CHART_DATA = {
     "activity": dash.rep_activity,
     "conversion": dash.conversion,
@@ -58,6 +68,8 @@ CHART_DATA = {
     "pareto": dash.tier_summary,
     "bcg": dash.bcg_points,
     "migration": dash.tier_migration,
+    "pipeline": dash.pipeline_by_stage,
+    "complaints": complaint_counts,
 }
 
 
@@ -85,6 +97,8 @@ def dashboard(request):
         "territories": dash.dashboard_territories(request.user),
         "activity": dash.rep_activity(user=request.user, filters=filters),
         "conversion": dash.conversion(user=request.user, filters=filters),
+        "pipeline": dash.pipeline_by_stage(user=request.user, filters=filters),
+        "complaints": complaint_counts(user=request.user, filters=filters),
         "query": request.GET.urlencode(),
     }
     return render(request, "segmentation/dashboard/dashboard.html", context)

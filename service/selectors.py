@@ -338,3 +338,20 @@ def loyalty_card(*, user, customer: Customer, entry_limit: int = 20) -> LoyaltyC
         entries=entries,
         surveys=surveys,
     )
+
+
+def complaint_sla_counts(*, user, owner_ids=None, territory=None, now: datetime | None = None) -> dict:
+    """Open complaints and those overdue against their SLA, for the customers in `user`'s scope (narrowed to
+    `owner_ids` / `territory` when given, as the manager dashboard filters); one aggregate query."""
+    now = now or timezone.now()
+    complaints = scope_by_owner(Complaint.objects.all(), user, owner_field="customer__owner")
+    if owner_ids is not None:
+        complaints = complaints.filter(customer__owner__in=owner_ids)
+    if territory is not None:
+        complaints = complaints.filter(customer__territory=territory)
+    unsettled = ~Q(status__in=SETTLED_STATUSES)
+    return complaints.aggregate(
+        open=Count("id", filter=unsettled),
+        overdue=Count("id", filter=unsettled & Q(due_at__lt=now)),
+        critical_open=Count("id", filter=unsettled & Q(severity="critical")),
+    )

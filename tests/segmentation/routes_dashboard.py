@@ -15,6 +15,8 @@ ROUTES = {
             "get", lambda w: f"/api/v1/dashboard/activity/?team={w.team_a.pk}", api(rep_a=403, rep_b=403, manager_b=404)
         ),
     ],
+    "dashboard-pipeline": [Check("get", "/api/v1/dashboard/pipeline/", MANAGERS_ONLY_API)],
+    "dashboard-complaints": [Check("get", "/api/v1/dashboard/complaints/", MANAGERS_ONLY_API)],
     "dashboard-conversion": [Check("get", "/api/v1/dashboard/conversion/", MANAGERS_ONLY_API)],
     "dashboard-tiers": [Check("get", "/api/v1/dashboard/tiers/", MANAGERS_ONLY_API)],
     "dashboard-bcg": [Check("get", "/api/v1/dashboard/bcg/", MANAGERS_ONLY_API)],
