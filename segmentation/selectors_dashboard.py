@@ -419,7 +419,7 @@ def pipeline_by_stage(*, user, filters: DashboardFilters) -> dict:
     """Open pipeline per opportunity stage: count, amount and weighted amount (amount × probability), summed in
     integer cents so the figures are exact on every database; one grouped query."""
     from customers.selectors.orders import cents, from_cents
-    from salesforce_auto.models import Opportunity
+    from salesforce_auto.models import Opportunity, OpportunityStage
 
     opportunities = _scoped(Opportunity.objects.all(), "owner", scoped_owner_ids(user, filters))
     if filters.territory is not None:
@@ -437,6 +437,7 @@ def pipeline_by_stage(*, user, filters: DashboardFilters) -> dict:
         stages.append(
             {
                 "stage": stage,
+                "label": str(OpportunityStage(stage).label),
                 "count": row["n"],
                 "amount": str(from_cents(row["amount_cents"])),
                 "weighted": str(weighted),
