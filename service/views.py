@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -93,21 +94,33 @@ def complaint_detail(request, pk: int):
     return render(request, "service/complaint_detail.html", _detail_context(request, complaint))
 
 
+def _submit(request, form, call, *, done: str, success_url, failure):
+    """Run a service with a valid form's data: success → message and redirect; a form or service error → the
+    page again (400) with the errors on the form. `failure(form)` renders that page."""
+    if form.is_valid():
+        try:
+            call(**form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(success_url)
+    return failure(form)
+
+
 @login_required
 @require_POST
 def complaint_advance(request, pk: int):
     complaint = get_object_or_404(selectors.visible_complaints(request.user), pk=pk)
-    form = AdvanceForm(request.POST)
-    if form.is_valid():
-        try:
-            services.advance_complaint(actor=request.user, complaint=complaint, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, _("Status updated."))
-            return redirect("service:complaint-detail", pk=complaint.pk)
-    return render(
-        request, "service/complaint_detail.html", _detail_context(request, complaint, advance_form=form), status=400
+    return _submit(
+        request,
+        AdvanceForm(request.POST),
+        lambda **data: services.advance_complaint(actor=request.user, complaint=complaint, **data),
+        done=_("Status updated."),
+        success_url=reverse("service:complaint-detail", kwargs={"pk": complaint.pk}),
+        failure=lambda form: render(
+            request, "service/complaint_detail.html", _detail_context(request, complaint, advance_form=form), status=400
+        ),
     )
 
 
@@ -115,17 +128,18 @@ def complaint_advance(request, pk: int):
 @require_POST
 def complaint_update(request, pk: int):
     complaint = get_object_or_404(selectors.visible_complaints(request.user), pk=pk)
-    form = ComplaintAnalysisForm(request.POST, user=request.user)
-    if form.is_valid():
-        try:
-            services.update_complaint(actor=request.user, complaint=complaint, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, _("Complaint updated."))
-            return redirect("service:complaint-detail", pk=complaint.pk)
-    return render(
-        request, "service/complaint_detail.html", _detail_context(request, complaint, analysis_form=form), status=400
+    return _submit(
+        request,
+        ComplaintAnalysisForm(request.POST, user=request.user),
+        lambda **data: services.update_complaint(actor=request.user, complaint=complaint, **data),
+        done=_("Complaint updated."),
+        success_url=reverse("service:complaint-detail", kwargs={"pk": complaint.pk}),
+        failure=lambda form: render(
+            request,
+            "service/complaint_detail.html",
+            _detail_context(request, complaint, analysis_form=form),
+            status=400,
+        ),
     )
 
 
@@ -260,17 +274,16 @@ def _points_action(request, customer_id: int, *, form_class, service, form_name:
     """Redeem or adjust points from the loyalty card: the service decides, the card shows errors."""
     customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
     account = _account_or_404(request, customer)
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            service(actor=request.user, account=account, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, done_message)
-            return redirect("service:loyalty-card", customer_id=customer.pk)
-    context = _card_context(request, customer, **{form_name: form})
-    return render(request, "service/loyalty_card.html", context, status=400)
+    return _submit(
+        request,
+        form_class(request.POST),
+        lambda **data: service(actor=request.user, account=account, **data),
+        done=done_message,
+        success_url=reverse("service:loyalty-card", kwargs={"customer_id": customer.pk}),
+        failure=lambda form: render(
+            request, "service/loyalty_card.html", _card_context(request, customer, **{form_name: form}), status=400
+        ),
+    )
 
 
 @login_required
@@ -303,17 +316,15 @@ def loyalty_adjust(request, customer_id: int):
 @require_POST
 def referral_create(request, customer_id: int):
     customer = get_object_or_404(visible_customers(request.user), pk=customer_id)
-    form = ReferralForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_referral(actor=request.user, referrer=customer, **form.cleaned_data)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, _("Referral recorded."))
-            return redirect("service:loyalty-card", customer_id=customer.pk)
-    return render(
-        request, "service/loyalty_card.html", _card_context(request, customer, referral_form=form), status=400
+    return _submit(
+        request,
+        ReferralForm(request.POST),
+        lambda **data: services.record_referral(actor=request.user, referrer=customer, **data),
+        done=_("Referral recorded."),
+        success_url=reverse("service:loyalty-card", kwargs={"customer_id": customer.pk}),
+        failure=lambda form: render(
+            request, "service/loyalty_card.html", _card_context(request, customer, referral_form=form), status=400
+        ),
     )
 
 
