@@ -87,16 +87,17 @@ def dashboard(request):
         return HttpResponseBadRequest("; ".join(exc.messages))
     runs = dash.dashboard_runs(request.user)
     run = dash.dashboard_run(user=request.user, filters=filters, recent_runs=runs)
+    cells = dash.stat_cells(run=run, user=request.user, filters=filters) if run else None
     context = {
         "run": run,
         "runs": runs,
-        "tiers": dash.tier_summary(user=request.user, filters=filters, run=run) if run else None,
-        "migration": dash.tier_migration(user=request.user, filters=filters, run=run) if run else None,
+        "tiers": dash.tier_summary(user=request.user, filters=filters, run=run, cells=cells) if run else None,
+        "migration": dash.tier_migration(user=request.user, filters=filters, run=run, cells=cells) if run else None,
         "filters": filters,
         "teams": dash.dashboard_teams(request.user),
         "territories": dash.dashboard_territories(request.user),
         "activity": dash.rep_activity(user=request.user, filters=filters),
-        "conversion": dash.conversion(user=request.user, filters=filters),
+        "conversion": dash.conversion(user=request.user, filters=filters, run=run),
         "pipeline": dash.pipeline_by_stage(user=request.user, filters=filters),
         "complaints": complaint_counts(user=request.user, filters=filters),
         "query": request.GET.urlencode(),
