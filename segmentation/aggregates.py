@@ -49,10 +49,7 @@ def _money_sum(column: str) -> str:
 def _joins() -> str:
     from customers.models import Customer
 
-    return (
-        f"JOIN {_table(Customer)} c ON c.id = t.customer_id "
-        f"JOIN {_table(get_user_model())} u ON u.id = c.owner_id"
-    )
+    return f"JOIN {_table(Customer)} c ON c.id = t.customer_id JOIN {_table(get_user_model())} u ON u.id = c.owner_id"
 
 
 def _insert_revenue_bins(cursor, run: SegmentationRun) -> None:

@@ -125,9 +125,7 @@ def rep_activity(*, user, filters: DashboardFilters, days: int = 14, today: dt.d
 _NO_RUN = object()
 
 
-def conversion(
-    *, user, filters: DashboardFilters, days: int = 90, today: dt.date | None = None, run=_NO_RUN
-) -> dict:
+def conversion(*, user, filters: DashboardFilters, days: int = 90, today: dt.date | None = None, run=_NO_RUN) -> dict:
     """Customers per stage (stored by the dashboard's run when it computed, so a million customers are not
     counted per request; counted live only while no run exists) and lifecycle moves in the last `days` days
     (potential → target → current)."""
