@@ -537,3 +537,37 @@ def pipeline_by_stage(*, user, filters: DashboardFilters) -> dict:
         "stages": stages,
         "open_weighted": str(sum((Decimal(s["weighted"]) for s in open_stages), Decimal("0.00"))),
     }
+
+
+# --- the rep's home (/me/) --------------------------------------------------------------------------------
+
+ABC_CLASSES = ("A", "B", "C")
+BCG_QUADRANTS = ("star", "cash_cow", "question_mark", "dog")
+
+
+def my_value_tiers(*, user) -> dict:
+    """The user's customers (their scope: a rep's own) per ABC class × BCG quadrant in the live run, from the
+    run's stored counts (two queries whatever the number of customers)."""
+    from segmentation.selectors import live_run, segment_counts
+
+    run = live_run()
+    if run is None:
+        return {"run": None, "rows": [], "quadrant_totals": [], "customers": 0}
+    counts = {
+        (row["abc_class"], row["bcg_quadrant"]): row["customers"]
+        for row in segment_counts(run=run, user=user, by=("abc_class", "bcg_quadrant"))
+    }
+    rows = [
+        {
+            "abc_class": abc,
+            "quadrants": [counts.get((abc, q), 0) for q in BCG_QUADRANTS],
+            "total": sum(counts.get((abc, q), 0) for q in BCG_QUADRANTS),
+        }
+        for abc in ABC_CLASSES
+    ]
+    return {
+        "run": {"id": run.pk, "as_of": run.as_of.isoformat()},
+        "rows": rows,
+        "quadrant_totals": [sum(counts.get((abc, q), 0) for abc in ABC_CLASSES) for q in BCG_QUADRANTS],
+        "customers": sum(counts.values()),
+    }
