@@ -50,8 +50,9 @@ CSV_TABLES.update(
         "bcg-density": lambda data: (
             [_("Revenue from"), _("Revenue to"), _("Growth from"), _("Growth to"), _("BCG quadrant"), _("Customers")],
             [
-                [c["revenue_from"], c["revenue_to"], c["growth_from"], c["growth_to"], c["bcg_quadrant"], c["customers"]]
-                for c in data.get("density", [])
+                [cell[key] for key in ("revenue_from", "revenue_to", "growth_from", "growth_to")]
+                + [cell["bcg_quadrant"], cell["customers"]]
+                for cell in data.get("density", [])
             ],
         ),
         "migration": lambda data: (
