@@ -34,10 +34,18 @@ def _add_form_errors(form, error: ValidationError):
 @require_safe
 @login_required
 def me(request):
-    """The rep's home: today's agenda and the week's, queued reports, follow-ups due, pause warnings."""
+    """The rep's home: today's agenda and the week's, queued reports, follow-ups due, pause warnings, my
+    customers by ABC class and BCG quadrant (live run) and my open complaints. The face layer may read any
+    app's selectors (DESIGN §2): the tiers come from segmentation, the complaints from service."""
+    from segmentation.selectors_dashboard import BCG_QUADRANTS, my_value_tiers
+    from service.selectors import open_complaints
+
     today = selectors.local_today()
     user = request.user
     context = {
+        "tiers": my_value_tiers(user=user),
+        "quadrants": BCG_QUADRANTS,
+        "complaints": open_complaints(user=user)[:20],
         "today": today,
         "agenda_today": selectors.agenda(user=user, start=today),
         "agenda_week": selectors.agenda(user=user, start=today + dt.timedelta(days=1), days=6),

@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from crm.access import is_admin, is_manager
+from segmentation.aggregates import delete_dashboard_aggregates, store_dashboard_aggregates
 from segmentation.models import AbcClass, RunLock, RunStatus, SegmentationRun, SegmentStat, TierAssignment
 from segmentation.windows import Windows
 
@@ -228,6 +229,7 @@ def _fail_runs(queryset, message: str) -> int:
         return 0
     TierAssignment.objects.filter(run_id__in=ids).delete()
     SegmentStat.objects.filter(run_id__in=ids).delete()
+    delete_dashboard_aggregates(ids)
     return SegmentationRun.objects.filter(pk__in=ids, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
         status=RunStatus.FAILED, finished_at=timezone.now(), error=message, live=False
     )
@@ -372,6 +374,7 @@ def compute_run(*, run_id: int) -> SegmentationRun | None:
             _insert_assignments(run)
             _beat(run.pk, 70)
             _insert_stats(run, previous)
+            store_dashboard_aggregates(run, previous)
             _beat(run.pk, 85)
             pareto, total, count = _pareto(run)
             _beat(run.pk, 95)
