@@ -522,17 +522,6 @@ SUM_CENTS = "segmentation_sum_cents"
 RUN_ORDERS_TABLE = "segmentation_run_orders"
 
 
-def _ntile(position: str, count: str, tiles: int = 5) -> str:
-    """NTILE(tiles) of the row at 1-based `position` of `count` rows, as PostgreSQL defines it: the first
-    count % tiles buckets hold one row more than the others."""
-    # `%%`: the statement goes through the driver's parameter formatting
-    big = f"({count} %% {tiles}) * ({count} / {tiles} + 1)"  # rows in the larger buckets
-    return (
-        f"(CASE WHEN {position} <= {big} THEN ({position} - 1) / ({count} / {tiles} + 1) + 1"
-        f" ELSE {count} %% {tiles} + ({position} - {big} - 1) / NULLIF({count} / {tiles}, 0) + 1 END)"
-    )
-
-
 def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None) -> tuple[str, str, dict]:
     """The run on PostgreSQL as two statements over one connection.
 
@@ -543,9 +532,9 @@ def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None)
        writing the assignments and the stats (data-modifying CTEs over one materialised result), returning the
        Pareto slices (slice, last rank, revenue in cents, customers).
 
-    Sorts: one over (revenue DESC, id) gives the ABC running sum, the revenue rank and the M tile (NTILE over
-    revenue ascending, ties by id, derived arithmetically from counts over the same order); R and F need
-    their own order each; the last one is by customer id, the order the (run, customer) index is written in.
+    Sorts: the RFM tiles sort the narrow rows of the grouped pass (the customers with an order are exactly
+    the ones scored); one sort of the joined rows over (revenue DESC, id) gives the ABC running sum and the
+    revenue rank; the last one is by customer id, the order the (run, customer) index is written in.
     """
     from django.contrib.auth import get_user_model
 
@@ -595,38 +584,43 @@ WHERE ordered_at < %(we)s
 GROUP BY customer_id
 """  # noqa: S608 - table names and fixed fragments only; every value is a bound parameter
 
-    m_position = "(scored_total - scored_ge) + (scored_upto - COALESCE(scored_gt, 0))"
     sql = f"""
 WITH v AS (
     SELECT customer_id, COUNT(*) AS visits
     FROM {_table(VisitReport)}
     WHERE visited_at >= %(ws)s AND visited_at < %(we)s
     GROUP BY customer_id
+), tiles AS (
+    -- the customers with an order on or before as_of are exactly the rows of the grouped pass: their RFM
+    -- tiles sort these narrow rows, not the joined ones
+    SELECT o.*,
+        NTILE(5) OVER (ORDER BY recency_days DESC, customer_id) AS r_tile,
+        NTILE(5) OVER (ORDER BY frequency, customer_id) AS f_tile,
+        NTILE(5) OVER (ORDER BY revenue, customer_id) AS m_tile
+    FROM (
+        SELECT customer_id, COALESCE(revenue, 0) AS revenue, COALESCE(previous_revenue, 0) AS previous_revenue,
+            COALESCE(cost, 0) AS cost, frequency,
+            (%(as_of)s::date - (last_at AT TIME ZONE %(tz)s)::date) AS recency_days
+        FROM {RUN_ORDERS_TABLE}
+    ) o
 ), base AS (
     SELECT c.id AS customer_id, c.owner_id, c.territory_id,
-        COALESCE(o.revenue, 0) AS revenue,
-        COALESCE(o.previous_revenue, 0) AS previous_revenue,
-        COALESCE(o.cost, 0) AS cost,
-        COALESCE(o.frequency, 0) AS frequency,
-        (%(as_of)s::date - (o.last_at AT TIME ZONE %(tz)s)::date) AS recency_days,
-        (o.last_at IS NOT NULL)::int AS scored,
+        COALESCE(t.revenue, 0) AS revenue,
+        COALESCE(t.previous_revenue, 0) AS previous_revenue,
+        COALESCE(t.cost, 0) AS cost,
+        COALESCE(t.frequency, 0) AS frequency,
+        t.recency_days, t.r_tile, t.f_tile, t.m_tile,
         COALESCE(v.visits, 0) AS visits,
         (c.monthly_purchase_volume * 100)::bigint * 12 AS annual
     FROM {_table(Customer)} c
-    LEFT JOIN {RUN_ORDERS_TABLE} o ON o.customer_id = c.id
+    LEFT JOIN tiles t ON t.customer_id = c.id
     LEFT JOIN v ON v.customer_id = c.id
 ), ranked AS (
     SELECT base.*,
         ROW_NUMBER() OVER abc AS revenue_rank,
         {SUM_CENTS}(revenue) OVER abc - revenue AS prior,
         {SUM_CENTS}(revenue) OVER whole AS total,
-        COUNT(*) OVER whole AS customers,
-        SUM(scored) OVER whole AS scored_total,
-        SUM(scored) OVER abc AS scored_upto,
-        SUM(scored) OVER (ORDER BY revenue DESC) AS scored_ge,
-        SUM(scored) OVER (ORDER BY revenue DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS scored_gt,
-        NTILE(5) OVER (PARTITION BY scored ORDER BY recency_days DESC, customer_id) AS r_tile,
-        NTILE(5) OVER (PARTITION BY scored ORDER BY frequency, customer_id) AS f_tile
+        COUNT(*) OVER whole AS customers
     FROM base
     WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
         whole AS ()
@@ -646,9 +640,7 @@ WITH v AS (
              THEN CASE WHEN high_growth THEN 'star' ELSE 'cash_cow' END
              ELSE CASE WHEN high_growth THEN 'question_mark' ELSE 'dog' END END AS bcg_quadrant,
         recency_days, frequency,
-        CASE WHEN scored = 1 THEN r_tile END AS r_score,
-        CASE WHEN scored = 1 THEN f_tile END AS f_score,
-        CASE WHEN scored = 1 THEN {_ntile(m_position, "scored_total")} END AS m_score,
+        r_tile AS r_score, f_tile AS f_score, m_tile AS m_score,
         revenue - cost - visits * %(visit_cost)s AS profit,
         annual, revenue_rank, customers
     FROM classed
