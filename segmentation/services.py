@@ -619,11 +619,11 @@ WITH v AS (
     SELECT base.*,
         ROW_NUMBER() OVER abc AS revenue_rank,
         {SUM_CENTS}(revenue) OVER abc - revenue AS prior,
-        {SUM_CENTS}(revenue) OVER whole AS total,
-        COUNT(*) OVER whole AS customers
+        -- once each, not as windows over the whole partition, which would buffer every joined row
+        COALESCE((SELECT {SUM_CENTS}(revenue) FROM {RUN_ORDERS_TABLE}), 0) AS total,
+        (SELECT COUNT(*) FROM {_table(Customer)}) AS customers
     FROM base
-    WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-        whole AS ()
+    WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), classed AS (
     SELECT ranked.*,
         CASE WHEN revenue > 0 AND {below("prior", "a")} THEN 'A'
