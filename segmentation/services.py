@@ -1,10 +1,11 @@
 """Segmentation writes: starting, computing and switching runs (DESIGN §3), and the nightly dormancy sync.
 
-The computation is set-based: one `INSERT … SELECT` makes every assignment of a run from one grouped pass over
-the orders (FILTER clauses for the two windows) followed by window functions; two grouped statements then store
-the dashboard aggregates. Money is exact: PostgreSQL computes in `numeric`; SQLite, which has no decimal type,
-computes in integer cents, and every boundary (cut-offs, growth threshold) is an integer comparison.
-"""
+The computation is set-based, from one grouped pass over the orders (FILTER clauses for the two windows)
+followed by window functions. PostgreSQL: the grouped pass is a parallel CREATE TEMP TABLE AS, then one
+statement writes the assignments and the dashboard stats and returns the Pareto slices. SQLite: one
+`INSERT … SELECT` of the assignments, then the stats and the slices. Money is exact: both compute in integer
+cents (bigint on PostgreSQL, ratios in `numeric`), and every boundary (cut-offs, growth threshold) is an integer
+comparison (numeric beyond 64 bits on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -393,12 +394,12 @@ def _scaled(value: Decimal) -> int:
 
 
 def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
+    """The run on SQLite: one INSERT … SELECT (PostgreSQL: `_postgres_statements`)."""
     from customers.models import Customer, Order
     from salesforce_auto.models import VisitReport
 
     windows = Windows.for_run(as_of=run.as_of, window_months=run.window_months)
     adapt = connection.ops.adapt_datetimefield_value
-    postgres = connection.vendor == "postgresql"
     high_value = [c for c in run.high_value_classes if c in AbcClass.values] or ["A"]
     params = {
         "run": run.pk,
@@ -413,27 +414,16 @@ def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
         "hv1": high_value[0],
         "hv2": high_value[-1],
     }
-    # Integer cents on both databases: exact, and bigint sums keep the grouped pass's state small (a numeric
-    # SUM state is several times larger). Ratios are computed in numeric (PostgreSQL) or for display only.
+    # Integer cents: SQLite has no decimal type; every boundary is an integer comparison. Ratios (growth,
+    # share of wallet) are rounded to four places for display; no rule compares them.
     params["visit_cost"] = int(run.visit_cost * 100)
-    if postgres:
-        money = "({} * 100)::bigint"
-        recency = "(%(as_of)s::date - (o.last_at AT TIME ZONE %(tz)s)::date)"
-        out = "({} * 0.01)"  # exact: a bigint times a numeric with two decimals
-        growth = "LEAST(ROUND(revenue::numeric / previous_revenue - 1, 4), 99999999.9999)"
-        share = "LEAST(ROUND(revenue::numeric / annual, 4), 99999.9999)"
-        greatest = "GREATEST"
-        exact = "::numeric"
-    else:
-        money = "CAST(ROUND({} * 100) AS INTEGER)"
-        recency = (
-            "CAST(julianday(%(as_of)s) - julianday(django_datetime_cast_date(o.last_at, %(tz)s, 'UTC')) AS INTEGER)"
-        )
-        out = "({} / 100.0)"
-        growth = "MIN(ROUND(revenue * 1.0 / previous_revenue - 1, 4), 99999999.9999)"
-        share = "MIN(ROUND(revenue * 1.0 / annual, 4), 99999.9999)"
-        greatest = "MAX"
-        exact = " * 1.0"  # beyond ~9 × 10¹² in money SQLite has no exact type left
+    money = "CAST(ROUND({} * 100) AS INTEGER)"
+    recency = "CAST(julianday(%(as_of)s) - julianday(django_datetime_cast_date(o.last_at, %(tz)s, 'UTC')) AS INTEGER)"
+    out = "({} / 100.0)"
+    growth = "MIN(ROUND(revenue * 1.0 / previous_revenue - 1, 4), 99999999.9999)"
+    share = "MIN(ROUND(revenue * 1.0 / annual, 4), 99999.9999)"
+    greatest = "MAX"
+    exact = " * 1.0"  # beyond ~9 × 10¹² in money SQLite has no exact type left
 
     def below(prior: str, cutoff: str) -> str:
         # prior < cutoff × total, exactly: in 64-bit integers while they cannot overflow
