@@ -393,6 +393,22 @@ def _scaled(value: Decimal) -> int:
     return int(value * SCALE)
 
 
+def _ratio(numerator: str, denominator: str, cap: str, *, postgres: bool) -> str:
+    """SQL for numerator / denominator (> 0, integer cents) rounded half away from zero to four places and
+    capped: in 64-bit integers while they cannot overflow (exact on both databases, and several times cheaper
+    than a numeric division); beyond, numeric on PostgreSQL (SQLite has no exact type left there)."""
+    greatest, least = ("GREATEST", "LEAST") if postgres else ("MAX", "MIN")
+    # (no SIGN(): on a bigint PostgreSQL resolves it to the double precision one)
+    half_up = f"((2 * ABS({numerator}) * {SCALE} + {denominator}) / (2 * {denominator}))"
+    beyond = f"({numerator})::numeric / {denominator}" if postgres else f"({numerator}) * 1.0 / {denominator}"
+    return (
+        f"(CASE WHEN {greatest}(ABS({numerator}), {denominator}) < {BIG_REVENUE}"
+        f" THEN {least}(CASE WHEN {numerator} < 0 THEN -{half_up} ELSE {half_up} END"
+        f", {cap.replace('.', '')}) * 0.0001"
+        f" ELSE {least}(ROUND({beyond}, 4), {cap}) END)"
+    )
+
+
 def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
     """The run on SQLite: one INSERT … SELECT (PostgreSQL: `_postgres_statements`)."""
     from customers.models import Customer, Order
@@ -414,14 +430,14 @@ def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
         "hv1": high_value[0],
         "hv2": high_value[-1],
     }
-    # Integer cents: SQLite has no decimal type; every boundary is an integer comparison. Ratios (growth,
-    # share of wallet) are rounded to four places for display; no rule compares them.
+    # Integer cents: SQLite has no decimal type; every boundary is an integer comparison, and the ratios
+    # (growth, share of wallet) are rounded in integers too.
     params["visit_cost"] = int(run.visit_cost * 100)
     money = "CAST(ROUND({} * 100) AS INTEGER)"
     recency = "CAST(julianday(%(as_of)s) - julianday(django_datetime_cast_date(o.last_at, %(tz)s, 'UTC')) AS INTEGER)"
     out = "({} / 100.0)"
-    growth = "MIN(ROUND(revenue * 1.0 / previous_revenue - 1, 4), 99999999.9999)"
-    share = "MIN(ROUND(revenue * 1.0 / annual, 4), 99999.9999)"
+    growth = _ratio("revenue - previous_revenue", "previous_revenue", "99999999.9999", postgres=False)
+    share = _ratio("revenue", "annual", "99999.9999", postgres=False)
     greatest = "MAX"
     exact = " * 1.0"  # beyond ~9 × 10¹² in money SQLite has no exact type left
 
@@ -560,6 +576,7 @@ def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None)
     def out(cents: str) -> str:
         return f"({cents} * 0.01)"  # exact: a bigint times a numeric with two decimals
 
+    growth = _ratio("revenue - previous_revenue", "previous_revenue", "99999999.9999", postgres=True)
     orders_sql = f"""
 CREATE TEMP TABLE {RUN_ORDERS_TABLE} ON COMMIT DROP AS
 SELECT customer_id,
@@ -640,13 +657,12 @@ WITH v AS (
         run_id, customer_id, revenue, previous_revenue, growth, abc_class, bcg_quadrant, recency_days,
         frequency, r_score, f_score, m_score, profit, loyal, potential_value, share_of_wallet, revenue_rank)
     SELECT %(run)s, customer_id, {out("revenue")}, {out("previous_revenue")},
-        CASE WHEN previous_revenue > 0
-             THEN LEAST(ROUND(revenue::numeric / previous_revenue - 1, 4), 99999999.9999) END,
+        CASE WHEN previous_revenue > 0 THEN {growth} END,
         abc_class, bcg_quadrant, recency_days, frequency, r_score, f_score, m_score,
         {out("profit")},
         frequency >= 4,
         CASE WHEN annual IS NOT NULL THEN {out("GREATEST(annual - revenue, 0)")} END,
-        CASE WHEN annual > 0 THEN LEAST(ROUND(revenue::numeric / annual, 4), 99999.9999) END,
+        CASE WHEN annual > 0 THEN {_ratio("revenue", "annual", "99999.9999", postgres=True)} END,
         revenue_rank
     FROM assigned
 ), stats AS (
