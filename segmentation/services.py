@@ -1,10 +1,11 @@
 """Segmentation writes: starting, computing and switching runs (DESIGN §3), and the nightly dormancy sync.
 
-The computation is set-based: one `INSERT … SELECT` makes every assignment of a run from one grouped pass over
-the orders (FILTER clauses for the two windows) followed by window functions; two grouped statements then store
-the dashboard aggregates. Money is exact: PostgreSQL computes in `numeric`; SQLite, which has no decimal type,
-computes in integer cents, and every boundary (cut-offs, growth threshold) is an integer comparison.
-"""
+The computation is set-based, from one grouped pass over the orders (FILTER clauses for the two windows)
+followed by window functions. PostgreSQL: the grouped pass is a parallel CREATE TEMP TABLE AS, then one
+statement writes the assignments and the dashboard stats and returns the Pareto slices. SQLite: one
+`INSERT … SELECT` of the assignments, then the stats and the slices. Money is exact: both compute in integer
+cents (bigint on PostgreSQL, ratios in `numeric`), and every boundary (cut-offs, growth threshold) is an integer
+comparison (numeric beyond 64 bits on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -395,13 +396,29 @@ def _scaled(value: Decimal) -> int:
     return int(value * SCALE)
 
 
+def _ratio(numerator: str, denominator: str, cap: str, *, postgres: bool) -> str:
+    """SQL for numerator / denominator (> 0, integer cents) rounded half away from zero to four places and
+    capped: in 64-bit integers while they cannot overflow (exact on both databases, and several times cheaper
+    than a numeric division); beyond, numeric on PostgreSQL (SQLite has no exact type left there)."""
+    greatest, least = ("GREATEST", "LEAST") if postgres else ("MAX", "MIN")
+    # (no SIGN(): on a bigint PostgreSQL resolves it to the double precision one)
+    half_up = f"((2 * ABS({numerator}) * {SCALE} + {denominator}) / (2 * {denominator}))"
+    beyond = f"({numerator})::numeric / {denominator}" if postgres else f"({numerator}) * 1.0 / {denominator}"
+    return (
+        f"(CASE WHEN {greatest}(ABS({numerator}), {denominator}) < {BIG_REVENUE}"
+        f" THEN {least}(CASE WHEN {numerator} < 0 THEN -{half_up} ELSE {half_up} END"
+        f", {cap.replace('.', '')}) * 0.0001"
+        f" ELSE {least}(ROUND({beyond}, 4), {cap}) END)"
+    )
+
+
 def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
+    """The run on SQLite: one INSERT … SELECT (PostgreSQL: `_postgres_statements`)."""
     from customers.models import Customer, Order
     from salesforce_auto.models import VisitReport
 
     windows = Windows.for_run(as_of=run.as_of, window_months=run.window_months)
     adapt = connection.ops.adapt_datetimefield_value
-    postgres = connection.vendor == "postgresql"
     high_value = [c for c in run.high_value_classes if c in AbcClass.values] or ["A"]
     params = {
         "run": run.pk,
@@ -416,27 +433,16 @@ def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
         "hv1": high_value[0],
         "hv2": high_value[-1],
     }
-    # Integer cents on both databases: exact, and bigint sums keep the grouped pass's state small (a numeric
-    # SUM state is several times larger). Ratios are computed in numeric (PostgreSQL) or for display only.
+    # Integer cents: SQLite has no decimal type; every boundary is an integer comparison, and the ratios
+    # (growth, share of wallet) are rounded in integers too.
     params["visit_cost"] = int(run.visit_cost * 100)
-    if postgres:
-        money = "({} * 100)::bigint"
-        recency = "(%(as_of)s::date - (o.last_at AT TIME ZONE %(tz)s)::date)"
-        out = "({} * 0.01)"  # exact: a bigint times a numeric with two decimals
-        growth = "LEAST(ROUND(revenue::numeric / previous_revenue - 1, 4), 99999999.9999)"
-        share = "LEAST(ROUND(revenue::numeric / annual, 4), 99999.9999)"
-        greatest = "GREATEST"
-        exact = "::numeric"
-    else:
-        money = "CAST(ROUND({} * 100) AS INTEGER)"
-        recency = (
-            "CAST(julianday(%(as_of)s) - julianday(django_datetime_cast_date(o.last_at, %(tz)s, 'UTC')) AS INTEGER)"
-        )
-        out = "({} / 100.0)"
-        growth = "MIN(ROUND(revenue * 1.0 / previous_revenue - 1, 4), 99999999.9999)"
-        share = "MIN(ROUND(revenue * 1.0 / annual, 4), 99999.9999)"
-        greatest = "MAX"
-        exact = " * 1.0"  # beyond ~9 × 10¹² in money SQLite has no exact type left
+    money = "CAST(ROUND({} * 100) AS INTEGER)"
+    recency = "CAST(julianday(%(as_of)s) - julianday(django_datetime_cast_date(o.last_at, %(tz)s, 'UTC')) AS INTEGER)"
+    out = "({} / 100.0)"
+    growth = _ratio("revenue - previous_revenue", "previous_revenue", "99999999.9999", postgres=False)
+    share = _ratio("revenue", "annual", "99999.9999", postgres=False)
+    greatest = "MAX"
+    exact = " * 1.0"  # beyond ~9 × 10¹² in money SQLite has no exact type left
 
     def below(prior: str, cutoff: str) -> str:
         # prior < cutoff × total, exactly: in 64-bit integers while they cannot overflow
@@ -525,17 +531,6 @@ SUM_CENTS = "segmentation_sum_cents"
 RUN_ORDERS_TABLE = "segmentation_run_orders"
 
 
-def _ntile(position: str, count: str, tiles: int = 5) -> str:
-    """NTILE(tiles) of the row at 1-based `position` of `count` rows, as PostgreSQL defines it: the first
-    count % tiles buckets hold one row more than the others."""
-    # `%%`: the statement goes through the driver's parameter formatting
-    big = f"({count} %% {tiles}) * ({count} / {tiles} + 1)"  # rows in the larger buckets
-    return (
-        f"(CASE WHEN {position} <= {big} THEN ({position} - 1) / ({count} / {tiles} + 1) + 1"
-        f" ELSE {count} %% {tiles} + ({position} - {big} - 1) / NULLIF({count} / {tiles}, 0) + 1 END)"
-    )
-
-
 def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None) -> tuple[str, str, dict]:
     """The run on PostgreSQL as two statements over one connection.
 
@@ -546,9 +541,9 @@ def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None)
        writing the assignments and the stats (data-modifying CTEs over one materialised result), returning the
        Pareto slices (slice, last rank, revenue in cents, customers).
 
-    Sorts: one over (revenue DESC, id) gives the ABC running sum, the revenue rank and the M tile (NTILE over
-    revenue ascending, ties by id, derived arithmetically from counts over the same order); R and F need
-    their own order each; the last one is by customer id, the order the (run, customer) index is written in.
+    Sorts: the RFM tiles sort the narrow rows of the grouped pass (the customers with an order are exactly
+    the ones scored); one sort of the joined rows over (revenue DESC, id) gives the ABC running sum and the
+    revenue rank; the last one is by customer id, the order the (run, customer) index is written in.
     """
     from django.contrib.auth import get_user_model
 
@@ -584,6 +579,7 @@ def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None)
     def out(cents: str) -> str:
         return f"({cents} * 0.01)"  # exact: a bigint times a numeric with two decimals
 
+    growth = _ratio("revenue - previous_revenue", "previous_revenue", "99999999.9999", postgres=True)
     orders_sql = f"""
 CREATE TEMP TABLE {RUN_ORDERS_TABLE} ON COMMIT DROP AS
 SELECT customer_id,
@@ -598,41 +594,46 @@ WHERE ordered_at < %(we)s
 GROUP BY customer_id
 """  # noqa: S608 - table names and fixed fragments only; every value is a bound parameter
 
-    m_position = "(scored_total - scored_ge) + (scored_upto - COALESCE(scored_gt, 0))"
     sql = f"""
 WITH v AS (
     SELECT customer_id, COUNT(*) AS visits
     FROM {_table(VisitReport)}
     WHERE visited_at >= %(ws)s AND visited_at < %(we)s
     GROUP BY customer_id
+), tiles AS (
+    -- the customers with an order on or before as_of are exactly the rows of the grouped pass: their RFM
+    -- tiles sort these narrow rows, not the joined ones
+    SELECT o.*,
+        NTILE(5) OVER (ORDER BY recency_days DESC, customer_id) AS r_tile,
+        NTILE(5) OVER (ORDER BY frequency, customer_id) AS f_tile,
+        NTILE(5) OVER (ORDER BY revenue, customer_id) AS m_tile
+    FROM (
+        SELECT customer_id, COALESCE(revenue, 0) AS revenue, COALESCE(previous_revenue, 0) AS previous_revenue,
+            COALESCE(cost, 0) AS cost, frequency,
+            (%(as_of)s::date - (last_at AT TIME ZONE %(tz)s)::date) AS recency_days
+        FROM {RUN_ORDERS_TABLE}
+    ) o
 ), base AS (
     SELECT c.id AS customer_id, c.owner_id, c.territory_id,
-        COALESCE(o.revenue, 0) AS revenue,
-        COALESCE(o.previous_revenue, 0) AS previous_revenue,
-        COALESCE(o.cost, 0) AS cost,
-        COALESCE(o.frequency, 0) AS frequency,
-        (%(as_of)s::date - (o.last_at AT TIME ZONE %(tz)s)::date) AS recency_days,
-        (o.last_at IS NOT NULL)::int AS scored,
+        COALESCE(t.revenue, 0) AS revenue,
+        COALESCE(t.previous_revenue, 0) AS previous_revenue,
+        COALESCE(t.cost, 0) AS cost,
+        COALESCE(t.frequency, 0) AS frequency,
+        t.recency_days, t.r_tile, t.f_tile, t.m_tile,
         COALESCE(v.visits, 0) AS visits,
         (c.monthly_purchase_volume * 100)::bigint * 12 AS annual
     FROM {_table(Customer)} c
-    LEFT JOIN {RUN_ORDERS_TABLE} o ON o.customer_id = c.id
+    LEFT JOIN tiles t ON t.customer_id = c.id
     LEFT JOIN v ON v.customer_id = c.id
 ), ranked AS (
     SELECT base.*,
         ROW_NUMBER() OVER abc AS revenue_rank,
         {SUM_CENTS}(revenue) OVER abc - revenue AS prior,
-        {SUM_CENTS}(revenue) OVER whole AS total,
-        COUNT(*) OVER whole AS customers,
-        SUM(scored) OVER whole AS scored_total,
-        SUM(scored) OVER abc AS scored_upto,
-        SUM(scored) OVER (ORDER BY revenue DESC) AS scored_ge,
-        SUM(scored) OVER (ORDER BY revenue DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS scored_gt,
-        NTILE(5) OVER (PARTITION BY scored ORDER BY recency_days DESC, customer_id) AS r_tile,
-        NTILE(5) OVER (PARTITION BY scored ORDER BY frequency, customer_id) AS f_tile
+        -- once each, not as windows over the whole partition, which would buffer every joined row
+        COALESCE((SELECT {SUM_CENTS}(revenue) FROM {RUN_ORDERS_TABLE}), 0) AS total,
+        (SELECT COUNT(*) FROM {_table(Customer)}) AS customers
     FROM base
-    WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-        whole AS ()
+    WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), classed AS (
     SELECT ranked.*,
         CASE WHEN revenue > 0 AND {below("prior", "a")} THEN 'A'
@@ -649,9 +650,7 @@ WITH v AS (
              THEN CASE WHEN high_growth THEN 'star' ELSE 'cash_cow' END
              ELSE CASE WHEN high_growth THEN 'question_mark' ELSE 'dog' END END AS bcg_quadrant,
         recency_days, frequency,
-        CASE WHEN scored = 1 THEN r_tile END AS r_score,
-        CASE WHEN scored = 1 THEN f_tile END AS f_score,
-        CASE WHEN scored = 1 THEN {_ntile(m_position, "scored_total")} END AS m_score,
+        r_tile AS r_score, f_tile AS f_score, m_tile AS m_score,
         revenue - cost - visits * %(visit_cost)s AS profit,
         annual, revenue_rank, customers
     FROM classed
@@ -661,13 +660,12 @@ WITH v AS (
         run_id, customer_id, revenue, previous_revenue, growth, abc_class, bcg_quadrant, recency_days,
         frequency, r_score, f_score, m_score, profit, loyal, potential_value, share_of_wallet, revenue_rank)
     SELECT %(run)s, customer_id, {out("revenue")}, {out("previous_revenue")},
-        CASE WHEN previous_revenue > 0
-             THEN LEAST(ROUND(revenue::numeric / previous_revenue - 1, 4), 99999999.9999) END,
+        CASE WHEN previous_revenue > 0 THEN {growth} END,
         abc_class, bcg_quadrant, recency_days, frequency, r_score, f_score, m_score,
         {out("profit")},
         frequency >= 4,
         CASE WHEN annual IS NOT NULL THEN {out("GREATEST(annual - revenue, 0)")} END,
-        CASE WHEN annual > 0 THEN LEAST(ROUND(revenue::numeric / annual, 4), 99999.9999) END,
+        CASE WHEN annual > 0 THEN {_ratio("revenue", "annual", "99999.9999", postgres=True)} END,
         revenue_rank
     FROM assigned
 ), stats AS (

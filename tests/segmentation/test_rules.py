@@ -61,6 +61,22 @@ def test_zero_revenue_is_always_c_and_a_dog(ledger, compute):
 
 
 @pytest.mark.django_db
+def test_growth_and_share_of_wallet_round_half_away_from_zero_to_four_places(ledger, compute):
+    # previous 200.00: one cent more is +0.00005 → 0.0001, one cent less is −0.00005 → −0.0001;
+    # 2.00 → 1.00 is exactly −0.5; annual volume 12 × 166.67 = 2000.04, revenue 200.01 → 0.100004… → 0.1000
+    up, down, halved = ledger.customer(), ledger.customer(), ledger.customer()
+    wallet = ledger.customer(monthly_purchase_volume=Decimal("166.67"))
+    for customer, before, now in ((up, "200.00", "200.01"), (down, "200.00", "199.99"), (halved, "2.00", "1.00")):
+        ledger.order(customer, local(2023, 3, 1), before)
+        ledger.order(customer, local(2024, 3, 1), now)
+    ledger.order(wallet, local(2024, 3, 1), "200.01")
+    _run, got = compute(as_of=AS_OF)
+    assert [got[c.pk].growth for c in (up, down, halved)] == [Decimal("0.0001"), Decimal("-0.0001"), Decimal("-0.5")]
+    assert got[wallet.pk].share_of_wallet == Decimal("0.1000")
+    assert got[wallet.pk].potential_value == Decimal("1800.03")
+
+
+@pytest.mark.django_db
 def test_growth_exactly_at_the_threshold_is_high_growth(ledger, compute):
     # window (2023-06-30, 2024-06-30], previous (2022-06-30, 2023-06-30]
     exact, below = ledger.customer(), ledger.customer()
