@@ -630,10 +630,10 @@ LEDGER_COLUMNS = "customer_id, ordered_at, amount, cost, source, external_ref, c
 def _import_postgresql_clean(actor, rows, by_id, report, all_or_nothing, progress, read_progress) -> None:
     """The fast path for a clean file (the usual case): every row valid, every customer known and in scope,
     no ref already in the ledger or repeated in the file. Chunk by chunk, one query looks up the chunk's
-    customers and one its refs, then COPY writes the rows straight into the ledger (PostgreSQL batches a
-    COPY's heap writes; an INSERT … SELECT writes row by row). All in one transaction; at the first thing
-    that needs a per-row report (including a ref repeated in the file, which the unique index refuses),
-    everything is rolled back and _NeedsRowReport raised."""
+    customers, then COPY writes the rows straight into the ledger (PostgreSQL batches a COPY's heap writes;
+    an INSERT … SELECT writes row by row). All in one transaction; at the first thing that needs a per-row
+    report (including a known or repeated ref, which the unique index refuses), everything is rolled back
+    and _NeedsRowReport raised."""
     import psycopg
 
     # The SQL below is composed only of constants and the ORM's own SQL for the scope (with its params).
@@ -676,9 +676,13 @@ def _import_postgresql_clean(actor, rows, by_id, report, all_or_nothing, progres
                 if len(customer_ids) != len(keys):
                     raise _NeedsRowReport
                 refs_by_source: dict[str, list[str]] = {}
-                for row in chunk:
-                    if row[7] is not None:
-                        refs_by_source.setdefault(row[6], []).append(row[7])
+                if not created:
+                    for row in chunk:
+                        if row[7] is not None:
+                            refs_by_source.setdefault(row[6], []).append(row[7])
+                # Only the first chunk is checked for refs the ledger knows: that catches a re-imported file
+                # at once, and after it the unique index refuses any known ref as the COPY writes it (no
+                # second probe per row).
                 for row_source, refs in refs_by_source.items():
                     cursor.execute(
                         "SELECT EXISTS (SELECT 1 FROM customers_order WHERE source = %s AND external_ref = ANY(%s))",

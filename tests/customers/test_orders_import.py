@@ -261,10 +261,11 @@ def test_a_late_repeat_in_partial_mode_stores_every_good_row_once(org, customers
     assert Order.objects.get(external_ref="SO-2").amount == Decimal("2.50")
 
 
-def test_a_file_partly_known_skips_known_refs_across_chunks(org, customers, small_chunks):
-    run(org.admin, HEADER + _rows(4))
+@pytest.mark.parametrize("known_from", [1, 5])  # known refs in the first chunk, or only in a later one
+def test_a_file_partly_known_skips_known_refs_across_chunks(org, customers, small_chunks, known_from):
+    run(org.admin, HEADER + _rows(4, start=known_from))
     report = run(org.admin, HEADER + _rows(10))
-    assert report.committed and (report.created, report.duplicates) == (6, 4)
+    assert report.committed and (report.created, report.duplicates, report.error_count) == (6, 4, 0)
     assert Order.objects.count() == 10
 
 
