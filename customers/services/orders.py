@@ -13,6 +13,7 @@ import io
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -892,6 +893,37 @@ def start_order_import(
     return job
 
 
+@contextmanager
+def job_progress_reporter(job: Job):
+    """A progress callback for `job` that others can see while the import runs. On PostgreSQL the import
+    writes the ledger in one transaction, which hides its own writes (a progress update included) until it
+    commits, so progress goes through a connection of its own, in autocommit."""
+    if connection.vendor != "postgresql":
+        yield lambda value: report_job_progress(job=job, progress=min(value, 99))
+        return
+    import psycopg
+
+    params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
+    update = f"UPDATE {Job._meta.db_table} SET progress = %s, heartbeat_at = now() WHERE id = %s"  # noqa: S608
+    side = None
+
+    def report(value: int) -> None:
+        nonlocal side
+        job.progress = max(0, min(int(value), 99))
+        try:
+            if side is None:
+                side = psycopg.connect(autocommit=True, **params)
+            side.execute(update, [job.progress, job.pk])
+        except psycopg.Error:
+            pass  # progress is a courtesy: the import must not fail for want of a second connection
+
+    try:
+        yield report
+    finally:
+        if side is not None:
+            side.close()
+
+
 def run_order_import(*, job: Job) -> Job:
     """Run a queued import job once (a repeated delivery does nothing), reporting progress as it reads."""
     if not start_job(job=job):
@@ -900,11 +932,8 @@ def run_order_import(*, job: Job) -> Job:
     path = Path(params["path"])
     actor = job.created_by
 
-    def progress(value: int) -> None:
-        report_job_progress(job=job, progress=min(value, 99))
-
     try:
-        with path.open("rb") as stream:
+        with path.open("rb") as stream, job_progress_reporter(job) as progress:
             report = import_orders(
                 actor=actor,
                 stream=stream,

@@ -274,3 +274,21 @@ def test_a_clean_file_over_several_chunks_promotes_its_targets_once(org, custome
     report = run(org.admin, text)
     assert report.committed and report.created == 11
     assert StageChange.objects.filter(customer=customers[1], to_stage="current").count() == 1
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="PostgreSQL only")
+def test_import_progress_is_visible_while_the_import_transaction_is_open(transactional_db, org):
+    import psycopg
+    from django.db import connection, transaction
+
+    from crm.services import create_job
+    from customers.services.orders import IMPORT_JOB_KIND, job_progress_reporter
+
+    job = create_job(actor=org.rep_a, kind=IMPORT_JOB_KIND, parameters={"filename": "a.csv"})
+    params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
+    with transaction.atomic(), job_progress_reporter(job) as progress:
+        Order.objects.exists()  # the import's transaction is open
+        progress(42)
+        with psycopg.connect(**params) as other:
+            seen = other.execute("SELECT progress FROM crm_job WHERE id = %s", [job.pk]).fetchone()[0]
+    assert seen == 42
