@@ -166,6 +166,8 @@ def main() -> None:
         )
     for kind, (seconds, server_seconds) in sorted(SQL_TIMES.items(), key=lambda item: -item[1][0])[:6]:
         print(f"  SQL {kind:<40} {seconds:6.2f} s wall, {server_seconds:6.2f} s backend CPU")
+    statements = sum(seconds for seconds, _cpu in SQL_TIMES.values())
+    print(f"  COPY, parsing and the rest                   {elapsed - statements:6.2f} s wall")
     print(f"load average:    {load_before:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} CPUs)")
     if not args.keep:
         clear_orders()

@@ -1,8 +1,10 @@
 """The orders ledger (DESIGN §3): recording orders (API, forms, won opportunities) and importing CSV files.
 
 One cleaning function checks an incoming order whatever its origin; `record_orders` stores a batch
-all-or-nothing; `import_orders` streams a CSV file into the ledger (PostgreSQL: COPY into a temporary table,
-then one INSERT … SELECT … ON CONFLICT DO NOTHING; other databases: batched bulk_create).
+all-or-nothing; `import_orders` streams a CSV file into the ledger. PostgreSQL: a clean file is COPied
+straight into the ledger in one transaction; a file that needs a per-row report (bad rows, known or repeated
+refs) is read again into a temporary table, checked set-based, then written with one INSERT … SELECT … ON
+CONFLICT DO NOTHING. Other databases: batched bulk_create.
 """
 
 from __future__ import annotations
