@@ -28,6 +28,10 @@ class BcgQuadrant(models.TextChoices):
     DOG = "dog", _("Dog")
 
 
+# ranks up to this are in a partial index, so the BCG chart's top points are read without the other rows
+TOP_RANK_INDEXED = 5000
+
+
 def default_high_value_classes() -> list[str]:
     return ["A"]
 
@@ -125,7 +129,15 @@ class TierAssignment(models.Model):
         verbose_name = _("tier assignment")
         verbose_name_plural = _("tier assignments")
         constraints = [models.UniqueConstraint(fields=["run", "customer"], name="tier_assignment_unique_per_run")]
-        indexes = [models.Index(fields=["customer", "run"])]
+        indexes = [
+            models.Index(fields=["customer", "run"]),
+            # the BCG chart's top points: the first few thousand by rank, read without touching the rest
+            models.Index(
+                fields=["run", "revenue_rank"],
+                condition=Q(revenue_rank__lte=TOP_RANK_INDEXED),
+                name="segmentation_top_rank",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} in run {self.run_id}: {self.abc_class}/{self.bcg_quadrant}"
@@ -172,3 +184,102 @@ class SegmentStat(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id}: {self.abc_class}/{self.bcg_quadrant} × {self.customers}"
+
+
+class DashboardCell(models.Model):
+    """Common columns of the per-run dashboard aggregates: one row per owner (with the owner's team when the
+    run computed) and territory, so every scope (a rep, a manager's teams, one team, one territory) is a sum of
+    rows; the dashboard never scans a run's assignments per request."""
+
+    run = models.ForeignKey(SegmentationRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+"
+    )
+    team = models.ForeignKey(
+        "crm.Team", verbose_name=_("team"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    territory = models.ForeignKey(
+        "crm.Territory", verbose_name=_("territory"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class BcgBin(DashboardCell):
+    """Customers with revenue per BCG cell: value bin (half a decade of revenue: bin k covers
+    [10^(k/2), 10^((k+1)/2))) × growth bin (a quarter: bin g covers [g/4, (g+1)/4), clamped to −4…12; null for
+    customers with no previous revenue), per quadrant: the density layer of the BCG chart."""
+
+    value_bin = models.SmallIntegerField(_("value bin"))
+    growth_bin = models.SmallIntegerField(_("growth bin"), null=True, blank=True)
+    bcg_quadrant = models.CharField(_("BCG quadrant"), max_length=16, choices=BcgQuadrant.choices)
+    customers = models.PositiveIntegerField(_("customers"))
+
+    class Meta:
+        verbose_name = _("BCG bin")
+        verbose_name_plural = _("BCG bins")
+        indexes = [models.Index(fields=["run", "owner"], name="segmentation_bcgbin_run_owner")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: {self.value_bin}×{self.growth_bin} {self.bcg_quadrant} × {self.customers}"
+
+
+class RevenueBin(DashboardCell):
+    """Customers and their revenue per tenth of a decade of revenue (bin k covers [10^(k/10), 10^((k+1)/10));
+    null = no revenue): merged in descending bin order they give the Pareto curve of any scope, exact at
+    each bin's end, in ≤ ~100 points."""
+
+    value_bin = models.SmallIntegerField(_("value bin"), null=True, blank=True)
+    customers = models.PositiveIntegerField(_("customers"))
+    revenue = models.DecimalField(_("revenue"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("revenue bin")
+        verbose_name_plural = _("revenue bins")
+        indexes = [models.Index(fields=["run", "owner"], name="segmentation_revbin_run_owner")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: bin {self.value_bin} × {self.customers}"
+
+
+class StageCount(DashboardCell):
+    """Customers per lifecycle stage when the run computed (the conversion panel reads these, not a count over
+    every customer)."""
+
+    stage = models.CharField(_("stage"), max_length=16)
+    customers = models.PositiveIntegerField(_("customers"))
+
+    class Meta:
+        verbose_name = _("customers per stage")
+        verbose_name_plural = _("customers per stage")
+        indexes = [models.Index(fields=["run", "owner"], name="segmentation_stage_run_owner")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: {self.stage} × {self.customers}"
+
+
+class FellFromA(DashboardCell):
+    """Customers that were A in the previous live run and are not A in this one: the first
+    FELL_FROM_A_PER_CELL by revenue rank per owner and territory, so any scope's top list is exact."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass.choices)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
+    previous_revenue = models.DecimalField(_("previous revenue"), max_digits=16, decimal_places=2)
+    revenue_rank = models.PositiveIntegerField(_("revenue rank"))
+
+    class Meta:
+        verbose_name = _("customer that fell from A")
+        verbose_name_plural = _("customers that fell from A")
+        indexes = [models.Index(fields=["run", "owner", "revenue_rank"], name="segmentation_fell_run_owner")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: {self.customer_id} A → {self.abc_class}"

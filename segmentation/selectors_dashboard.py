@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -67,8 +67,10 @@ def local_today() -> dt.date:
 
 
 def rep_activity(*, user, filters: DashboardFilters, days: int = 14, today: dt.date | None = None) -> dict:
-    """Visits per rep per local day over the last `days` days (today included), in one grouped query."""
-    from salesforce_auto.models import VisitReport
+    """Visits per rep per local day over the last `days` days (today included), and each day's daily report:
+    `submitted`; `missing` (visits on a past day, no submitted report); `pending` (today's visits, not yet
+    reported; the day is not over); None (no visit, nothing to report). Two grouped queries and the reps."""
+    from salesforce_auto.models import DailyReport, DailyReportStatus, VisitReport
 
     today = today or local_today()
     first = today - dt.timedelta(days=days - 1)
@@ -85,37 +87,71 @@ def rep_activity(*, user, filters: DashboardFilters, days: int = 14, today: dt.d
         .annotate(visits=Count("id"))
         .order_by()
     )
+    submitted = set(
+        _scoped(DailyReport.objects.all(), "rep", owners)
+        .filter(date__gte=first, date__lte=today, status=DailyReportStatus.SUBMITTED)
+        .values_list("rep_id", "date")
+    )
     User = get_user_model()
     reps = _scoped(User.objects.filter(role="rep", is_active=True), "pk", owners).order_by("username")
     dates = [first + dt.timedelta(days=i) for i in range(days)]
     counts = {(row["rep_id"], row["day"]): row["visits"] for row in rows}
-    return {
-        "dates": [d.isoformat() for d in dates],
-        "reps": [
+
+    def report(rep_id: int, day: dt.date) -> str | None:
+        if (rep_id, day) in submitted:
+            return "submitted"
+        if not counts.get((rep_id, day)):
+            return None
+        return "pending" if day == today else "missing"
+
+    out = []
+    for rep in reps:
+        reports = [report(rep.pk, d) for d in dates]
+        out.append(
             {
                 "id": rep.pk,
                 "name": str(rep),
                 "visits": [counts.get((rep.pk, d), 0) for d in dates],
                 "total": sum(counts.get((rep.pk, d), 0) for d in dates),
+                "reports": reports,
+                "reports_submitted": reports.count("submitted"),
+                "reports_missing": reports.count("missing"),
+                "reports_pending": reports.count("pending"),
             }
-            for rep in reps
-        ],
-    }
+        )
+    return {"dates": [d.isoformat() for d in dates], "today": today.isoformat(), "reps": out}
 
 
-def conversion(*, user, filters: DashboardFilters, days: int = 90, today: dt.date | None = None) -> dict:
-    """Customers per stage now, and lifecycle moves in the last `days` days (potential → target → current)."""
+_NO_RUN = object()
+
+
+def conversion(*, user, filters: DashboardFilters, days: int = 90, today: dt.date | None = None, run=_NO_RUN) -> dict:
+    """Customers per stage (stored by the dashboard's run when it computed, so a million customers are not
+    counted per request; counted live only while no run exists) and lifecycle moves in the last `days` days
+    (potential → target → current)."""
     from customers.models import Customer, StageChange
+    from segmentation.models import StageCount
 
+    if run is _NO_RUN:
+        run = dashboard_run(user=user, filters=filters)
     today = today or local_today()
     since = dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
     owners = scoped_owner_ids(user, filters)
-    customers = _scoped(Customer.objects.all(), "owner", owners)
     changes = _scoped(StageChange.objects.all(), "customer__owner", owners).filter(changed_at__gte=since)
     if filters.territory is not None:
-        customers = customers.filter(territory=filters.territory)
         changes = changes.filter(customer__territory=filters.territory)
-    by_stage = dict(customers.values_list("stage").annotate(n=Count("id")).order_by())
+    if run is not None:
+        by_stage = dict(
+            _cells(StageCount, run=run, user=user, filters=filters)
+            .values_list("stage")
+            .annotate(n=Sum("customers"))
+            .order_by()
+        )
+    else:
+        customers = _scoped(Customer.objects.all(), "owner", owners)
+        if filters.territory is not None:
+            customers = customers.filter(territory=filters.territory)
+        by_stage = dict(customers.values_list("stage").annotate(n=Count("id")).order_by())
     moves = changes.aggregate(
         new_potential=Count("id", filter=Q(from_stage="", to_stage="potential")),
         to_target=Count("id", filter=Q(from_stage="potential", to_stage="target")),
@@ -124,6 +160,7 @@ def conversion(*, user, filters: DashboardFilters, days: int = 90, today: dt.dat
     )
     return {
         "days": days,
+        "stages_as_of_run": None if run is None else run.pk,
         "stages": {stage: by_stage.get(stage, 0) for stage in ("potential", "target", "current", "dormant")},
         "moves": moves,
     }
@@ -166,7 +203,7 @@ def parse_filters(*, user, params) -> DashboardFilters:
 FOUR_PLACES = Decimal("0.0001")
 PARETO_POINTS = 200
 BCG_TOP_POINTS = 200
-FALLEN_FROM_A_LIMIT = 50
+FALLEN_FROM_A_LIMIT = 50  # ≤ FELL_FROM_A_PER_CELL, so the list of any scope is exact
 
 
 def dashboard_run(*, user, filters: DashboardFilters, recent_runs: list | None = None):
@@ -221,36 +258,39 @@ def _assignments(*, run, user, filters: DashboardFilters) -> QuerySet:
     return assignments
 
 
+def _cells(model, *, run, user, filters: DashboardFilters) -> QuerySet:
+    """Rows of one of the run's stored dashboard aggregates (segmentation/aggregates.py) in the user's view."""
+    cells = _scoped(model.objects.filter(run=run), "owner", scoped_owner_ids(user, filters))
+    if filters.territory is not None:
+        cells = cells.filter(territory=filters.territory)
+    return cells
+
+
 def pareto_points(*, user, filters: DashboardFilters, run) -> list[dict]:
-    """≤ 200 points of the Pareto curve of the customers in view: the run's stored curve for the whole run;
-    for a team, territory or a manager's scope, one grouped statement over that subset (ties by customer id)."""
+    """The Pareto curve of the customers in view: the run's stored curve (≤ 200 points) for the whole run;
+    for a team, territory or a manager's scope, the stored revenue bins merged from the highest down (one
+    grouped query over a few hundred rows; each point is exact: the customers and revenue up to a bin's end)."""
     if _is_whole_run(user, filters):
         return list(run.pareto or [])
-    from django.db import connection
+    from customers.selectors.orders import cents
+    from segmentation.models import RevenueBin
 
-    base_sql, params = (
-        _assignments(run=run, user=user, filters=filters).values("customer_id", "revenue").query.sql_with_params()
+    rows = list(
+        _cells(RevenueBin, run=run, user=user, filters=filters)
+        .values("value_bin")
+        .annotate(customers=Sum("customers"), cents=Sum(cents("revenue")))
+        .order_by(F("value_bin").desc(nulls_last=True))
     )
-    cents = "revenue * 100" if connection.vendor == "postgresql" else "CAST(ROUND(revenue * 100) AS INTEGER)"
-    sql = f"""
-        SELECT slice, MAX(rn), SUM(cents), MAX(n) FROM (
-            SELECT rn, n, cents, (rn - 1) * {PARETO_POINTS} / n AS slice FROM (
-                SELECT ROW_NUMBER() OVER (ORDER BY revenue DESC, customer_id) AS rn, COUNT(*) OVER () AS n,
-                       {cents} AS cents
-                FROM ({base_sql}) AS base
-            ) AS ranked
-        ) AS sliced GROUP BY slice ORDER BY slice"""  # noqa: S608 - the inner query is the ORM's, values are bound
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    total = sum(int(row[2] or 0) for row in rows)
-    points, running = [], 0
-    for _slice, last_rank, slice_cents, count in rows:
-        running += int(slice_cents or 0)
+    count = sum(row["customers"] for row in rows)
+    total = sum(int(row["cents"] or 0) for row in rows)
+    points, customers, running = [], 0, 0
+    for row in rows:
+        customers += row["customers"]
+        running += int(row["cents"] or 0)
         points.append(
             {
-                "customers": int(last_rank),
-                "customer_share": _share(last_rank, count),
+                "customers": customers,
+                "customer_share": _share(customers, count),
                 "revenue": _money(Decimal(running) / 100),
                 "revenue_share": _share(running, total),
             }
@@ -266,17 +306,28 @@ def eighty_twenty(points: list[dict]) -> str | None:
     return None
 
 
-def tier_summary(*, user, filters: DashboardFilters, run=None) -> dict:
+def stat_cells(*, run, user, filters: DashboardFilters) -> list[dict]:
+    """The run's stored counts in view per class, quadrant and previous class (≤ 48 rows; revenue summed in
+    integer cents, exact on SQLite too). The tier summary and the migration matrix both read these, so the
+    page passes one list to both."""
+    from customers.selectors.orders import cents, from_cents
+
+    rows = (
+        _stats(run=run, user=user, filters=filters)
+        .values("abc_class", "bcg_quadrant", "previous_abc_class")
+        .annotate(customers=Sum("customers"), cents=Sum(cents("revenue")))
+        .order_by()
+    )
+    return [{**row, "revenue": from_cents(row.pop("cents"))} for row in rows]
+
+
+def tier_summary(*, user, filters: DashboardFilters, run=None, cells: list[dict] | None = None) -> dict:
     """Customers and revenue (with shares) per ABC class and per BCG quadrant, and the 80/20 check."""
     run = run or dashboard_run(user=user, filters=filters)
     if run is None:
         return {"run": None}
-    cells = (
-        _stats(run=run, user=user, filters=filters)
-        .values("abc_class", "bcg_quadrant")
-        .annotate(customers=Sum("customers"), revenue=Sum("revenue"))
-        .order_by()
-    )
+    if cells is None:
+        cells = stat_cells(run=run, user=user, filters=filters)
     by_class: dict[str, dict] = {}
     by_quadrant: dict[str, dict] = {}
     for cell in cells:  # at most 3 × 4 grouped rows
@@ -315,19 +366,20 @@ def tier_summary(*, user, filters: DashboardFilters, run=None) -> dict:
     }
 
 
-def bcg_points(*, user, filters: DashboardFilters, run=None) -> dict:
-    """The top customers by revenue as points (value vs growth), plus per-quadrant counts for everyone else.
-    Customers without revenue in the window have no place on a value axis: they are only counted."""
-    run = run or dashboard_run(user=user, filters=filters)
-    if run is None:
-        return {"run": None}
+def _top_points(*, run, user, filters: DashboardFilters) -> list[dict]:
+    from segmentation.models import TOP_RANK_INDEXED
+
     top = (
         _assignments(run=run, user=user, filters=filters)
         .filter(revenue__gt=0)
         .order_by("revenue_rank", "customer_id")
-        .values("customer_id", "customer__name", "revenue", "growth", "abc_class", "bcg_quadrant")[:BCG_TOP_POINTS]
+        .values("customer_id", "customer__name", "revenue", "growth", "abc_class", "bcg_quadrant")
     )
-    points = [
+    # the partial index holds the first few thousand ranks: most scopes find their top points there
+    rows = list(top.filter(revenue_rank__lte=TOP_RANK_INDEXED)[:BCG_TOP_POINTS])
+    if len(rows) < BCG_TOP_POINTS and not _is_whole_run(user, filters):
+        rows = list(top[:BCG_TOP_POINTS])  # a scope with few customers near the top: read it through them
+    return [
         {
             "customer": row["customer_id"],
             "name": row["customer__name"],
@@ -336,8 +388,50 @@ def bcg_points(*, user, filters: DashboardFilters, run=None) -> dict:
             "abc_class": row["abc_class"],
             "bcg_quadrant": row["bcg_quadrant"],
         }
-        for row in top
+        for row in rows
     ]
+
+
+def _bcg_density(*, run, user, filters: DashboardFilters) -> list[dict]:
+    """Customers with revenue per value × growth cell and quadrant (stored BcgBin rows summed over the view).
+    Each cell names its revenue range and growth range; growth null = no previous revenue."""
+    from segmentation.aggregates import BCG_GROWTH_BINS_PER_UNIT, BCG_VALUE_BINS_PER_DECADE
+    from segmentation.models import BcgBin
+
+    cells = (
+        _cells(BcgBin, run=run, user=user, filters=filters)
+        .values("value_bin", "growth_bin", "bcg_quadrant")
+        .annotate(customers=Sum("customers"))
+        .order_by("value_bin", "growth_bin", "bcg_quadrant")
+    )
+    out = []
+    for cell in cells:
+        value_bin, growth_bin = cell["value_bin"], cell["growth_bin"]
+        out.append(
+            {
+                "revenue_from": _bin_edge(value_bin, BCG_VALUE_BINS_PER_DECADE),
+                "revenue_to": _bin_edge(value_bin + 1, BCG_VALUE_BINS_PER_DECADE),
+                "growth_from": None if growth_bin is None else _share(growth_bin, BCG_GROWTH_BINS_PER_UNIT),
+                "growth_to": None if growth_bin is None else _share(growth_bin + 1, BCG_GROWTH_BINS_PER_UNIT),
+                "bcg_quadrant": cell["bcg_quadrant"],
+                "customers": cell["customers"],
+            }
+        )
+    return out
+
+
+def _bin_edge(k: int, per_decade: int) -> str:
+    """10^(k / per_decade) rounded to two decimals (a bin's lower revenue edge)."""
+    return _money(Decimal(10) ** (Decimal(k) / per_decade))
+
+
+def bcg_points(*, user, filters: DashboardFilters, run=None) -> dict:
+    """The top customers by revenue as points (value vs growth), the density of every customer with revenue
+    per value × growth cell, and per-quadrant counts. Customers without revenue in the window have no place on
+    a value axis: they are only counted."""
+    run = run or dashboard_run(user=user, filters=filters)
+    if run is None:
+        return {"run": None}
     quadrants = {
         row["bcg_quadrant"]: row["customers"]
         for row in _stats(run=run, user=user, filters=filters)
@@ -349,12 +443,13 @@ def bcg_points(*, user, filters: DashboardFilters, run=None) -> dict:
         "run": {"id": run.pk, "as_of": run.as_of.isoformat()},
         "growth_threshold": str(run.growth_threshold),
         "high_value_classes": run.high_value_classes,
-        "points": points,
+        "points": _top_points(run=run, user=user, filters=filters),
+        "density": _bcg_density(run=run, user=user, filters=filters),
         "quadrant_customers": {q: quadrants.get(q, 0) for q in ("star", "cash_cow", "question_mark", "dog")},
     }
 
 
-def tier_migration(*, user, filters: DashboardFilters, run=None) -> dict:
+def tier_migration(*, user, filters: DashboardFilters, run=None, cells: list[dict] | None = None) -> dict:
     """ABC migration matrix between the run and the run that was live when it computed (stored counts),
     and the customers that fell from A."""
     run = run or dashboard_run(user=user, filters=filters)
@@ -364,21 +459,15 @@ def tier_migration(*, user, filters: DashboardFilters, run=None) -> dict:
     previous = run.previous_run
     if previous is None:
         return {"run": {"id": run.pk}, "previous_run": None, "matrix": matrix, "fell_from_a": []}
-    rows = (
-        _stats(run=run, user=user, filters=filters)
-        .values("previous_abc_class", "abc_class")
-        .annotate(customers=Sum("customers"))
-        .order_by()
-    )
-    for row in rows:
-        matrix.setdefault(row["previous_abc_class"], {})[row["abc_class"]] = row["customers"]
-    from segmentation.models import TierAssignment
+    if cells is None:
+        cells = stat_cells(run=run, user=user, filters=filters)
+    for cell in cells:
+        row = matrix.setdefault(cell["previous_abc_class"], {"A": 0, "B": 0, "C": 0})
+        row[cell["abc_class"]] += cell["customers"]
+    from segmentation.models import FellFromA
 
-    was_a = TierAssignment.objects.filter(run=previous, customer_id=OuterRef("customer_id"), abc_class="A")
     fell = (
-        _assignments(run=run, user=user, filters=filters)
-        .exclude(abc_class="A")
-        .filter(Exists(was_a))
+        _cells(FellFromA, run=run, user=user, filters=filters)
         .order_by("revenue_rank", "customer_id")
         .values("customer_id", "customer__name", "abc_class", "revenue", "previous_revenue")[:FALLEN_FROM_A_LIMIT]
     )
@@ -447,4 +536,38 @@ def pipeline_by_stage(*, user, filters: DashboardFilters) -> dict:
     return {
         "stages": stages,
         "open_weighted": str(sum((Decimal(s["weighted"]) for s in open_stages), Decimal("0.00"))),
+    }
+
+
+# --- the rep's home (/me/) --------------------------------------------------------------------------------
+
+ABC_CLASSES = ("A", "B", "C")
+BCG_QUADRANTS = ("star", "cash_cow", "question_mark", "dog")
+
+
+def my_value_tiers(*, user) -> dict:
+    """The user's customers (their scope: a rep's own) per ABC class × BCG quadrant in the live run, from the
+    run's stored counts (two queries whatever the number of customers)."""
+    from segmentation.selectors import live_run, segment_counts
+
+    run = live_run()
+    if run is None:
+        return {"run": None, "rows": [], "quadrant_totals": [], "customers": 0}
+    counts = {
+        (row["abc_class"], row["bcg_quadrant"]): row["customers"]
+        for row in segment_counts(run=run, user=user, by=("abc_class", "bcg_quadrant"))
+    }
+    rows = [
+        {
+            "abc_class": abc,
+            "quadrants": [counts.get((abc, q), 0) for q in BCG_QUADRANTS],
+            "total": sum(counts.get((abc, q), 0) for q in BCG_QUADRANTS),
+        }
+        for abc in ABC_CLASSES
+    ]
+    return {
+        "run": {"id": run.pk, "as_of": run.as_of.isoformat()},
+        "rows": rows,
+        "quadrant_totals": [sum(counts.get((abc, q), 0) for abc in ABC_CLASSES) for q in BCG_QUADRANTS],
+        "customers": sum(counts.values()),
     }

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from crm.access import is_admin, is_manager
 from segmentation import selectors_dashboard as dash
@@ -14,8 +15,12 @@ from segmentation.api_dashboard import complaint_counts
 
 CSV_TABLES = {
     "activity": lambda data: (
-        [_("Rep"), *data["dates"], _("Total")],
-        [[rep["name"], *rep["visits"], rep["total"]] for rep in data["reps"]],
+        [_("Rep"), *data["dates"], _("Total"), _("Reports submitted"), _("Reports missing"), _("Reports pending")],
+        [
+            [rep["name"], *rep["visits"], rep["total"], rep["reports_submitted"], rep["reports_missing"]]
+            + [rep["reports_pending"]]
+            for rep in data["reps"]
+        ],
     ),
     "conversion": lambda data: (
         [_("Measure"), _("Count")],
@@ -43,6 +48,14 @@ CSV_TABLES.update(
                 for p in data.get("points", [])
             ],
         ),
+        "bcg-density": lambda data: (
+            [_("Revenue from"), _("Revenue to"), _("Growth from"), _("Growth to"), _("BCG quadrant"), _("Customers")],
+            [
+                [cell[key] for key in ("revenue_from", "revenue_to", "growth_from", "growth_to")]
+                + [cell["bcg_quadrant"], cell["customers"]]
+                for cell in data.get("density", [])
+            ],
+        ),
         "migration": lambda data: (
             [_("From → to"), "A", "B", "C"],
             [
@@ -67,6 +80,7 @@ CHART_DATA = {
     "tiers": dash.tier_summary,
     "pareto": dash.tier_summary,
     "bcg": dash.bcg_points,
+    "bcg-density": dash.bcg_points,
     "migration": dash.tier_migration,
     "pipeline": dash.pipeline_by_stage,
     "complaints": complaint_counts,
@@ -78,6 +92,13 @@ def _require_manager(user) -> None:
         raise PermissionDenied(_("The dashboard is for managers and administrators."))
 
 
+def _with_cells(activity: dict) -> dict:
+    for rep in activity["reps"]:
+        rep["cells"] = list(zip(rep["visits"], rep["reports"], strict=True))
+    return activity
+
+
+@require_safe
 @login_required
 def dashboard(request):
     _require_manager(request.user)
@@ -87,16 +108,17 @@ def dashboard(request):
         return HttpResponseBadRequest("; ".join(exc.messages))
     runs = dash.dashboard_runs(request.user)
     run = dash.dashboard_run(user=request.user, filters=filters, recent_runs=runs)
+    cells = dash.stat_cells(run=run, user=request.user, filters=filters) if run else None
     context = {
         "run": run,
         "runs": runs,
-        "tiers": dash.tier_summary(user=request.user, filters=filters, run=run) if run else None,
-        "migration": dash.tier_migration(user=request.user, filters=filters, run=run) if run else None,
+        "tiers": dash.tier_summary(user=request.user, filters=filters, run=run, cells=cells) if run else None,
+        "migration": dash.tier_migration(user=request.user, filters=filters, run=run, cells=cells) if run else None,
         "filters": filters,
         "teams": dash.dashboard_teams(request.user),
         "territories": dash.dashboard_territories(request.user),
-        "activity": dash.rep_activity(user=request.user, filters=filters),
-        "conversion": dash.conversion(user=request.user, filters=filters),
+        "activity": _with_cells(dash.rep_activity(user=request.user, filters=filters)),
+        "conversion": dash.conversion(user=request.user, filters=filters, run=run),
         "pipeline": dash.pipeline_by_stage(user=request.user, filters=filters),
         "complaints": complaint_counts(user=request.user, filters=filters),
         "query": request.GET.urlencode(),
@@ -104,6 +126,7 @@ def dashboard(request):
     return render(request, "segmentation/dashboard/dashboard.html", context)
 
 
+@require_safe
 @login_required
 def chart_csv(request, chart: str):
     _require_manager(request.user)

@@ -355,3 +355,8 @@ def complaint_sla_counts(*, user, owner_ids=None, territory=None, now: datetime 
         overdue=Count("id", filter=unsettled & Q(due_at__lt=now)),
         critical_open=Count("id", filter=unsettled & Q(severity="critical")),
     )
+
+
+def open_complaints(*, user, now: datetime | None = None) -> QuerySet:
+    """Complaints in `user`'s scope that are not settled yet, soonest due first (the rep's home lists them)."""
+    return visible_complaints(user, now=now).exclude(status__in=SETTLED_STATUSES).order_by("due_at", "id")

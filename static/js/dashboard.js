@@ -62,9 +62,31 @@
     var colors = { star: "#f5a623", cash_cow: "#2e7d32", question_mark: "#0b63ce", dog: "#9e9e9e" };
     var threshold = Number(data.growth_threshold);
     var points = data.points || [];
+    var density = data.density || [];
     // Customers with no previous revenue have no growth ratio: plot them above the highest growth shown.
-    var finite = points.filter(function (p) { return p.growth !== null; }).map(function (p) { return Number(p.growth); });
+    var finite = points.filter(function (p) { return p.growth !== null; }).map(function (p) { return Number(p.growth); })
+      .concat(density.filter(function (c) { return c.growth_to !== null; }).map(function (c) { return Number(c.growth_to); }));
     var top = Math.max(threshold * 2, finite.length ? Math.max.apply(null, finite) : 1) * 1.1;
+    var biggest = density.reduce(function (m, c) { return Math.max(m, c.customers); }, 1);
+    // The density layer: one translucent square per value × growth range, sized by its customers (stored
+    // bins, so it is as light at a million customers as at a hundred).
+    var layer = Object.keys(colors).map(function (q) {
+      var cells = density.filter(function (c) { return c.bcg_quadrant === q; });
+      return {
+        type: "scatter", mode: "markers", name: names.density || "", showlegend: false, hoverinfo: "text",
+        x: cells.map(function (c) { return Math.sqrt(Number(c.revenue_from) * Number(c.revenue_to)); }),
+        y: cells.map(function (c) {
+          return c.growth_from === null ? top : (Number(c.growth_from) + Number(c.growth_to)) / 2;
+        }),
+        text: cells.map(function (c) {
+          var growth = c.growth_from === null ? (names["new"] || "new") :
+            Math.round(Number(c.growth_from) * 100) + "% … " + Math.round(Number(c.growth_to) * 100) + "%";
+          return c.customers + " · " + c.revenue_from + " … " + c.revenue_to + " · " + growth;
+        }),
+        marker: { symbol: "square", color: colors[q], opacity: 0.25, line: { width: 0 },
+                  size: cells.map(function (c) { return 6 + 22 * Math.sqrt(c.customers / biggest); }) }
+      };
+    });
     var traces = Object.keys(colors).map(function (q) {
       var qp = points.filter(function (p) { return p.bcg_quadrant === q; });
       return {
@@ -74,10 +96,10 @@
         text: qp.map(function (p) { return p.name; }),
         customdata: qp.map(function (p) { return p.customer; }),
         hovertemplate: "%{text}<br>%{x:,.2f} · %{y:.1%}<extra></extra>",
-        marker: { color: colors[q], size: 8, opacity: 0.8 }
+        marker: { color: colors[q], size: 8, opacity: 0.9, line: { width: 1, color: "#fff" } }
       };
     });
-    Plotly.newPlot(el, traces, layout({
+    Plotly.newPlot(el, layer.concat(traces), layout({
       xaxis: { title: { text: names.x || "" }, type: "log" },
       yaxis: { title: { text: names.y || "" }, tickformat: ".0%" },
       shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: threshold, y1: threshold,
@@ -85,7 +107,9 @@
     }), config);
     el.on("plotly_click", function (event) {
       var id = event.points && event.points[0] && event.points[0].customdata;
-      if (id && el.dataset.customerUrl) { window.location.href = el.dataset.customerUrl.replace("__id__", String(id)); }
+      if (id && el.dataset.customerUrl) {
+        window.location.href = el.dataset.customerUrl.replace(/\/0\/$/, "/" + String(id) + "/");
+      }
     });
   };
 

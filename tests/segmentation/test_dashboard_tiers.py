@@ -89,6 +89,7 @@ def test_bcg_points_are_the_top_customers_by_revenue_in_scope(org, two_runs):
 
 
 def test_api_and_page_show_the_selector_numbers(org, two_runs, api_for, page_for):
+    c = two_runs[2]
     for path, selector in (
         ("tiers", tier_summary),
         ("bcg", bcg_points),
@@ -98,7 +99,7 @@ def test_api_and_page_show_the_selector_numbers(org, two_runs, api_for, page_for
         assert body == selector(user=org.manager_a, filters=DashboardFilters()), path
     html = page_for(org.manager_a).get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "0.3333" in html  # the 80/20 check
-    assert "X → B" in html  # fell from A
+    assert f'href="/customers/{c["X"].pk}/">X</a> → B' in html  # fell from A, linked to the customer card
     csv_text = page_for(org.manager_a).get("/dashboard/migration.csv").content.decode("utf-8-sig")
     assert csv_text.splitlines()[1] == "A,0,1,0"
 
