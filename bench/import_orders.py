@@ -141,6 +141,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             backend = cursor.fetchone()[0]
+            cursor.execute("SELECT pg_current_wal_lsn()")
+            wal_before = cursor.fetchone()[0]
         BACKEND["pid"] = backend
         server_before = backend_cpu_seconds(backend)
         cpu_before = cpu_seconds()
@@ -150,6 +152,9 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds() - cpu_before
         server_after = backend_cpu_seconds(backend)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [wal_before])
+            wal_bytes = int(cursor.fetchone()[0])
     if not (report.committed and report.created == args.rows):
         sys.exit(f"import failed: created {report.created}, errors {report.errors[:5]}")
     print(f"database:        {connection.vendor} ({connection.settings_dict['NAME']})")
@@ -164,8 +169,11 @@ def main() -> None:
         print(
             f"CPU-bound rate:  {args.rows / max(cpu, server):,.0f} rows/s with client and server each on its own core"
         )
+    print(f"WAL written:     {wal_bytes / 1e6:,.0f} MB ({wal_bytes / args.rows:,.0f} bytes per row)")
     for kind, (seconds, server_seconds) in sorted(SQL_TIMES.items(), key=lambda item: -item[1][0])[:6]:
         print(f"  SQL {kind:<40} {seconds:6.2f} s wall, {server_seconds:6.2f} s backend CPU")
+    statements = sum(seconds for seconds, _cpu in SQL_TIMES.values())
+    print(f"  COPY, parsing and the rest                   {elapsed - statements:6.2f} s wall")
     print(f"load average:    {load_before:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} CPUs)")
     if not args.keep:
         clear_orders()

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from customers.forms import apply_errors
 from customers.forms_assignment import AssignmentRuleForm, AssignmentRuleMoveForm
@@ -32,6 +32,7 @@ def _rule_or_404(request, pk: int) -> AssignmentRule:
 
 
 @login_required
+@require_safe
 def rule_list(request):
     if not can_view_assignment_rules(request.user):
         raise PermissionDenied

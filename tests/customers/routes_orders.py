@@ -94,6 +94,7 @@ ROUTES.update(
         "assignment-rule-detail": [
             Check("get", _rule_url(), api(**RULES_READ)),
             Check("patch", _rule_url(), api(**_rules_admin_only(200)), data={"city": "苏州"}),
+            Check("put", _rule_url(), api(**_rules_admin_only(200)), data=_new_rule),
             Check("delete", _rule_url(), api(**_rules_admin_only(204))),
         ],
         "assignment-rule-move": [

@@ -222,3 +222,73 @@ def test_import_job_goes_through_the_broker_to_a_real_worker(transactional_db, o
             time.sleep(0.1)
     assert (job.status, job.progress, job.result["created"]) == ("succeeded", 100, 2)
     assert Order.objects.filter(customer__external_ref="W1").count() == 2
+
+
+# The clean-file fast path (PostgreSQL: COPY straight into the ledger) gives way to the per-row path when a
+# later chunk turns out to need reporting; the rows it had already written must not stay or be stored twice.
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    from customers.services import orders
+
+    monkeypatch.setattr(orders, "CLEAN_CHUNK_ROWS", 3)
+
+
+def _rows(count, *, start=1):
+    return "".join(f"C1,2026-01-02 10:{n % 60:02d},{n}.50,,SO-{n}\n" for n in range(start, start + count))
+
+
+@pytest.mark.parametrize(
+    ("late_row", "field"),
+    [
+        ("C1,2026-01-03,1,,SO-2\n", "external_ref"),  # repeated in the file: the unique index refuses it
+        ("C9,2026-01-03,1,,SO-99\n", "customer_ref"),  # unknown customer
+        ("C1,2026-01-03,-1,,SO-98\n", "amount"),  # bad value
+    ],
+)
+def test_a_problem_in_a_late_chunk_stores_nothing_in_all_or_nothing_mode(org, customers, small_chunks, late_row, field):
+    report = run(org.admin, HEADER + _rows(8) + late_row)
+    assert not report.committed and report.created == 0
+    assert [(e["line"], e["field"]) for e in report.errors] == [(10, field)]
+    assert not Order.objects.exists()
+
+
+def test_a_late_repeat_in_partial_mode_stores_every_good_row_once(org, customers, small_chunks):
+    report = run(org.admin, HEADER + _rows(8) + "C1,2026-01-03,1,,SO-2\n", all_or_nothing=False)
+    assert report.committed and (report.created, report.error_count, report.duplicates) == (8, 1, 0)
+    assert Order.objects.count() == 8
+    assert Order.objects.get(external_ref="SO-2").amount == Decimal("2.50")
+
+
+@pytest.mark.parametrize("known_from", [1, 5])  # known refs in the first chunk, or only in a later one
+def test_a_file_partly_known_skips_known_refs_across_chunks(org, customers, small_chunks, known_from):
+    run(org.admin, HEADER + _rows(4, start=known_from))
+    report = run(org.admin, HEADER + _rows(10))
+    assert report.committed and (report.created, report.duplicates, report.error_count) == (6, 4, 0)
+    assert Order.objects.count() == 10
+
+
+def test_a_clean_file_over_several_chunks_promotes_its_targets_once(org, customers, small_chunks):
+    text = HEADER + _rows(7) + "".join(f"C2,2026-01-0{n},1,,T-{n}\n" for n in range(1, 5))
+    report = run(org.admin, text)
+    assert report.committed and report.created == 11
+    assert StageChange.objects.filter(customer=customers[1], to_stage="current").count() == 1
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="PostgreSQL only")
+def test_import_progress_is_visible_while_the_import_transaction_is_open(transactional_db, org):
+    import psycopg
+    from django.db import connection, transaction
+
+    from crm.services import create_job
+    from customers.services.orders import IMPORT_JOB_KIND, job_progress_reporter
+
+    job = create_job(actor=org.rep_a, kind=IMPORT_JOB_KIND, parameters={"filename": "a.csv"})
+    params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
+    with transaction.atomic(), job_progress_reporter(job) as progress:
+        Order.objects.exists()  # the import's transaction is open
+        progress(42)
+        with psycopg.connect(**params) as other:
+            seen = other.execute("SELECT progress FROM crm_job WHERE id = %s", [job.pk]).fetchone()[0]
+    assert seen == 42
