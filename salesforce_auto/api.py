@@ -126,6 +126,8 @@ class VisitUpdateSerializer(VisitFieldsMixin):
 
 
 class VisitReportSerializer(serializers.ModelSerializer):
+    # blank when the visit did not fail: the schema's enum must include "" (a read-only model field drops it)
+    failure_reason = serializers.ChoiceField(choices=FailureReason.choices, allow_blank=True, read_only=True)
     competitor_brands = serializers.SlugRelatedField(
         source="brands_mentioned", slug_field="name", many=True, read_only=True
     )

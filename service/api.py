@@ -178,7 +178,7 @@ class ComplaintViewSet(
         return Response(ComplaintSerializer(self._reloaded(complaint), context={"request": request}).data)
 
     @extend_schema(responses=ComplaintEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request, pk=None):
         """The complaint's timeline, oldest first."""
         complaint = self.get_object()
@@ -243,7 +243,7 @@ class SurveyScoreInputSerializer(serializers.Serializer):
 
 class SurveySerializer(serializers.ModelSerializer):
     customer = ScopedCustomerField(required=False)
-    overall_score = serializers.IntegerField()
+    overall_score = serializers.IntegerField(allow_null=True)  # null on a requested survey not answered yet
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     scores = SurveyScoreInputSerializer(many=True, required=False)
     survey = serializers.PrimaryKeyRelatedField(
@@ -273,6 +273,11 @@ class SurveySerializer(serializers.ModelSerializer):
         if request is not None:
             fields["survey"].queryset = selectors.visible_surveys(request.user).filter(status=SurveyStatus.REQUESTED)
         return fields
+
+    def validate_overall_score(self, value):
+        if value is None:  # nullable for reading only
+            raise serializers.ValidationError(self.fields["overall_score"].error_messages["null"])
+        return value
 
     def validate(self, attrs):
         if not attrs.get("survey") and not attrs.get("customer"):
