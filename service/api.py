@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from crm.api_conventions import IsoDateTimeFilter
 from crm.selectors import visible_users
 from customers.selectors.customer import visible_customers
 from service import selectors, services
@@ -121,8 +122,8 @@ class ComplaintEventSerializer(serializers.ModelSerializer):
 
 
 class ComplaintFilter(filters.FilterSet):
-    received_after = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     sla_state = filters.ChoiceFilter(choices=SlaState.choices)
 
     class Meta:
