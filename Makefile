@@ -25,9 +25,9 @@ run: migrate
 test: install
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest $(PYTEST_ARGS)
 
-# Schemathesis alone, with more examples per operation than `make test` runs (15).
+# Schemathesis alone: 50 examples per operation and caller (`make test` runs 15) plus the coverage phase.
 fuzz: install
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-50} DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-50} FUZZ_COVERAGE=$${FUZZ_COVERAGE:-1} DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 # Real-process fault tests (need DATABASE_URL on PostgreSQL and REDIS_URL; they also run in `make test`).
 faults: install
