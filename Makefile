@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format worker beat migrate clean
+.PHONY: install run test lint format worker beat migrate clean fuzz faults load audit
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,21 @@ run: migrate
 
 test: install
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest $(PYTEST_ARGS)
+
+# Schemathesis alone: 50 examples per operation and caller (`make test` runs 15) plus the coverage phase.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-50} FUZZ_COVERAGE=$${FUZZ_COVERAGE:-1} DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
+
+# Real-process fault tests (need DATABASE_URL on PostgreSQL and REDIS_URL; they also run in `make test`).
+faults: install
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)
+
+# 100 concurrent users against gunicorn + PostgreSQL (DATABASE_URL) for 60 s; prints figures, gates nothing.
+load: install
+	$(PY) bench/load.py $(LOAD_ARGS)
+
+audit: install
+	$(PY) .ci/audit.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from crm.api_conventions import DateTimeField, IsoDateTimeFilter
 from customers.models import Order
 from customers.selectors.orders import visible_orders
 from customers.services.orders import OrderBatchError, record_order, record_orders
@@ -44,7 +45,7 @@ class OrderWriteSerializer(serializers.Serializer):
 
     customer = serializers.IntegerField(required=False)
     customer_ref = serializers.CharField(required=False, max_length=100)
-    ordered_at = serializers.DateTimeField()
+    ordered_at = DateTimeField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
     cost = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False)
     source = serializers.CharField(required=False, max_length=50, default="api")
@@ -53,8 +54,8 @@ class OrderWriteSerializer(serializers.Serializer):
 
 class OrderFilter(django_filters.FilterSet):
     customer = django_filters.NumberFilter(field_name="customer_id")
-    ordered_after = django_filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
-    ordered_before = django_filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
+    ordered_after = IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
+    ordered_before = IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
     source = django_filters.CharFilter()
     external_ref = django_filters.CharFilter()
 

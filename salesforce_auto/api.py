@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from crm.access import is_admin, is_manager
+from crm.api_conventions import DateTimeField, IsoDateTimeFilter
 from customers.selectors.customer import visible_customers
 from salesforce_auto import selectors, services, tasks
 from salesforce_auto.models import (
@@ -70,7 +71,7 @@ class SurveyAnswerInputSerializer(serializers.Serializer):
 
 
 class VisitFieldsMixin(serializers.Serializer):
-    visited_at = serializers.DateTimeField()
+    visited_at = DateTimeField()
     method = serializers.ChoiceField(choices=VisitMethod.choices, default=VisitMethod.VISIT)
     findings_market = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     findings_channel = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
@@ -126,6 +127,8 @@ class VisitUpdateSerializer(VisitFieldsMixin):
 
 
 class VisitReportSerializer(serializers.ModelSerializer):
+    # blank when the visit did not fail: the schema's enum must include "" (a read-only model field drops it)
+    failure_reason = serializers.ChoiceField(choices=FailureReason.choices, allow_blank=True, read_only=True)
     competitor_brands = serializers.SlugRelatedField(
         source="brands_mentioned", slug_field="name", many=True, read_only=True
     )
@@ -162,8 +165,8 @@ class VisitReportSerializer(serializers.ModelSerializer):
 
 class VisitFilter(django_filters.FilterSet):
     customer = django_filters.NumberFilter(field_name="customer_id")
-    visited_after = django_filters.IsoDateTimeFilter(field_name="visited_at", lookup_expr="gte")
-    visited_before = django_filters.IsoDateTimeFilter(field_name="visited_at", lookup_expr="lt")
+    visited_after = IsoDateTimeFilter(field_name="visited_at", lookup_expr="gte")
+    visited_before = IsoDateTimeFilter(field_name="visited_at", lookup_expr="lt")
 
     class Meta:
         model = VisitReport

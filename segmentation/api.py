@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from crm.access import is_admin
-from crm.api_conventions import Conflict
+from crm.api_conventions import Conflict, PageNumberPagination
 from segmentation import selectors, services
 from segmentation.models import AbcClass, BcgQuadrant, SegmentationRun, TierAssignment
 
@@ -115,6 +115,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     serializer_class = RunSerializer
     permission_classes = [permissions.IsAuthenticated, CanSeeRuns]
+    lookup_value_regex = r"\d+"  # a non-numeric id is an unknown URL (404), not a failed lookup (500)
     filterset_fields = ["status", "live"]
     ordering_fields = ["id", "created_at", "as_of"]
     ordering = ["-created_at", "-id"]
@@ -151,7 +152,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         ],
         responses={200: AssignmentSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=PageNumberPagination)
     def assignments(self, request, pk=None):
         """The run's assignments of the customers the caller may see (managers: their teams')."""
         run = self.get_object()
@@ -172,8 +173,6 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
                 raise ValidationError({"ordering": [_("Unknown ordering field.")]})
             field = ordering.replace("customer", "customer_id") if "customer" in ordering else ordering
             queryset = queryset.order_by(field, "customer_id")
-        from crm.api_conventions import PageNumberPagination
-
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(AssignmentSerializer(page, many=True).data)

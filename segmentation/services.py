@@ -31,6 +31,8 @@ from segmentation.aggregates import delete_dashboard_aggregates, store_dashboard
 from segmentation.models import AbcClass, RunLock, RunStatus, SegmentationRun, SegmentStat, TierAssignment
 from segmentation.windows import Windows
 
+EARLIEST_AS_OF = dt.date(1900, 1, 1)
+
 logger = logging.getLogger(__name__)
 
 # Test-only: seconds compute_run sleeps (with its heartbeat running) before the main statement, so a test can
@@ -125,6 +127,8 @@ def validate_run_parameters(data: dict | None) -> RunParameters:
             errors["as_of"] = [_("Enter a date as YYYY-MM-DD.")]
         elif value > today:
             errors["as_of"] = [_("The as-of date cannot be in the future.")]
+        elif value < EARLIEST_AS_OF:  # windows reach back up to 2 × 60 months: keep them in real dates
+            errors["as_of"] = [_("The as-of date cannot be before 1900.")]
         else:
             params.as_of = value
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from crm.api_conventions import IsoDateTimeFilter
 from crm.selectors import visible_users
 from customers.selectors.customer import visible_customers
 from service import selectors, services
@@ -121,8 +122,8 @@ class ComplaintEventSerializer(serializers.ModelSerializer):
 
 
 class ComplaintFilter(filters.FilterSet):
-    received_after = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     sla_state = filters.ChoiceFilter(choices=SlaState.choices)
 
     class Meta:
@@ -178,7 +179,7 @@ class ComplaintViewSet(
         return Response(ComplaintSerializer(self._reloaded(complaint), context={"request": request}).data)
 
     @extend_schema(responses=ComplaintEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request, pk=None):
         """The complaint's timeline, oldest first."""
         complaint = self.get_object()
@@ -243,7 +244,7 @@ class SurveyScoreInputSerializer(serializers.Serializer):
 
 class SurveySerializer(serializers.ModelSerializer):
     customer = ScopedCustomerField(required=False)
-    overall_score = serializers.IntegerField()
+    overall_score = serializers.IntegerField(allow_null=True)  # null on a requested survey not answered yet
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     scores = SurveyScoreInputSerializer(many=True, required=False)
     survey = serializers.PrimaryKeyRelatedField(
@@ -273,6 +274,11 @@ class SurveySerializer(serializers.ModelSerializer):
         if request is not None:
             fields["survey"].queryset = selectors.visible_surveys(request.user).filter(status=SurveyStatus.REQUESTED)
         return fields
+
+    def validate_overall_score(self, value):
+        if value is None:  # nullable for reading only
+            raise serializers.ValidationError(self.fields["overall_score"].error_messages["null"])
+        return value
 
     def validate(self, attrs):
         if not attrs.get("survey") and not attrs.get("customer"):

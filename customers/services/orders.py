@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -949,6 +949,13 @@ def run_order_import(*, job: Job) -> Job:
         return job
     except FileNotFoundError:
         fail_job(job=job, message=str(_("The uploaded file is gone; upload it again.")))
+        return job
+    except DatabaseError:
+        # The connection was lost mid-import (the import's transaction rolled back with it): reconnect to say
+        # so, or the job would stay "running" for ever.
+        if not connection.in_atomic_block:
+            connection.close()
+        fail_job(job=job, message=str(_("The database connection was lost during the import; upload the file again.")))
         return job
     finally:
         path.unlink(missing_ok=True)

@@ -44,7 +44,8 @@ def wsgi_app():
 
 
 @pytest.fixture(params=["admin", "rep_a"])
-def caller(request, org, monkeypatch):
+def caller(request, org, monkeypatch, eager_tasks):
+    # eager_tasks: what the fuzzer queues runs in-process, never left on a real broker for later tests.
     """An org with the permission matrix's records (owned by rep A), and the token of the caller."""
     # The fuzzer sends thousands of writes a minute from one user: lift the rate limits so it reaches the
     # views (the throttles themselves are tested in tests/crm/test_security.py).
@@ -65,6 +66,9 @@ def served_schema() -> dict:
 
 
 schema = schemathesis.openapi.from_dict(served_schema())
+# The coverage phase (boundary values of every parameter, not capped by max_examples) is thorough and slow:
+# `make fuzz` runs it, `make test` (CI) runs the capped phases only unless FUZZ_COVERAGE=1.
+schema.config.phases.coverage.enabled = os.environ.get("FUZZ_COVERAGE", "0") == "1"
 
 
 @pytest.mark.django_db
