@@ -56,3 +56,6 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     *[path("", include(m)) for m in PAGE_MODULES],
 ]
+
+handler404 = "crm.views.not_found"
+handler500 = "crm.views.server_error"

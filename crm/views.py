@@ -5,12 +5,15 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from crm import selectors
 
 
+@require_safe
 @login_required
 def home(request):
     return render(request, "crm/home.html", {"team_members": selectors.visible_users(request.user)[:50]})
@@ -44,8 +47,22 @@ def healthz(request):
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
 
 
+@require_safe
 @login_required
 def job_progress(request, pk: int):
     """The htmx fragment a page polls while a background job runs."""
     job = get_object_or_404(selectors.visible_jobs(request.user), pk=pk)
     return render(request, "crm/_job_progress.html", {"job": job})
+
+
+def not_found(request, exception):
+    """API clients get DRF's JSON shape for an unknown URL (DESIGN §5); pages keep Django's 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(_("Not found."))}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(_("A server error occurred."))}, status=500)
+    return defaults.server_error(request)

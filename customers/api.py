@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from crm.models import Territory
+from customers.api_assignment import AssignmentRuleViewSet
 from customers.forms import CustomerFilter, with_live_tier
 from customers.models import Contact, Customer, RelationshipLevel, Stage
 from customers.selectors.customer import SEARCH_FIELDS, visible_contacts, visible_customers
@@ -180,4 +181,5 @@ class ContactViewSet(viewsets.ModelViewSet):
 router = SimpleRouter()
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("assignment-rules", AssignmentRuleViewSet, basename="assignment-rule")
 urlpatterns = []

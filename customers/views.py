@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from crm import selectors as crm_selectors
@@ -61,6 +61,7 @@ def _filtered(request):
     return listing, qs
 
 
+@require_safe
 @login_required
 def customer_list(request):
     listing, qs = _filtered(request)
@@ -79,6 +80,7 @@ class _Echo:
         return value
 
 
+@require_safe
 @login_required
 def customer_export(request):
     """The filtered list as CSV (UTF-8 with BOM so spreadsheet programs read Chinese); columns re-import as is."""
@@ -143,6 +145,7 @@ def _detail_context(request, customer: Customer, **forms) -> dict:
     }
 
 
+@require_safe
 @login_required
 def customer_detail(request, pk: int):
     customer = _customer_or_404(request.user, pk)
@@ -348,6 +351,7 @@ def customer_evaluate(request, pk: int):
     )
 
 
+@require_safe
 @login_required
 def evaluation_ranking(request):
     scorecard = selectors.active_scorecard()
@@ -407,6 +411,7 @@ def customer_import(request):
     return render(request, "customers/import.html", {"form": form, "columns": services.IMPORT_COLUMNS})
 
 
+@require_safe
 @login_required
 def customer_import_status(request, pk: int):
     """The import's progress (polled with htmx while it runs), then its row-level report."""

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from crm.selectors import visible_jobs
 from customers.forms_orders import OrderForm, OrderImportForm
@@ -70,6 +70,7 @@ def import_orders(request):
     return render(request, "customers/orders/import.html", {"form": form, "recent": recent})
 
 
+@require_safe
 @login_required
 def import_status(request, pk: int):
     """The import's progress (htmx polls the shared job fragment) and, once finished, its row-level report."""

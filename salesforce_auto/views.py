@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from crm.access import is_admin, is_manager
@@ -31,6 +31,7 @@ def _add_form_errors(form, error: ValidationError):
         form.add_error(field if field in form.fields else None, msgs)
 
 
+@require_safe
 @login_required
 def me(request):
     """The rep's home: today's agenda and the week's, queued reports, follow-ups due, pause warnings, my
@@ -82,12 +83,14 @@ def visit_new(request):
     return render(request, "salesforce_auto/visit_form.html", context)
 
 
+@require_safe
 @login_required
 def visit_list(request):
     visits = selectors.visible_visits(request.user).order_by("-visited_at", "-id")[:100]
     return render(request, "salesforce_auto/visit_list.html", {"visits": visits})
 
 
+@require_safe
 @login_required
 def visit_detail(request, pk: int):
     visit = get_object_or_404(selectors.visible_visits(request.user), pk=pk)
@@ -140,6 +143,7 @@ def daily_report(request):
     return render(request, "salesforce_auto/daily_report.html", context)
 
 
+@require_safe
 @login_required
 def team_reports(request):
     """The manager's team view: recent daily reports and weekly summaries."""
@@ -153,6 +157,7 @@ def team_reports(request):
     return render(request, "salesforce_auto/team_reports.html", context)
 
 
+@require_safe
 @login_required
 def daily_detail(request, pk: int):
     """One submitted daily report with the rep's visits of that date (the manager reads it here)."""
@@ -161,6 +166,7 @@ def daily_detail(request, pk: int):
     return render(request, "salesforce_auto/daily_detail.html", context)
 
 
+@require_safe
 @login_required
 def weekly_detail(request, pk: int):
     _require_manager(request.user)

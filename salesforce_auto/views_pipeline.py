@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from crm.selectors import visible_users
 from salesforce_auto import selectors_pipeline as selectors
@@ -36,6 +36,7 @@ def _next(request, default: str):
     return redirect(default)
 
 
+@require_safe
 @login_required
 def board(request):
     owner_id = request.GET.get("owner")
@@ -120,6 +121,7 @@ def opportunity_order(request, pk: int):
     return redirect("orders:customer-orders", pk=order.customer_id)
 
 
+@require_safe
 @login_required
 def forecast(request):
     form = ForecastForm(request.GET or None)
@@ -138,6 +140,7 @@ def forecast(request):
     )
 
 
+@require_safe
 @login_required
 def quotes(request):
     rows = selectors.visible_quotes(request.user).order_by("-created_at", "-id")[:200]

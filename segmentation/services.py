@@ -371,12 +371,12 @@ def compute_run(*, run_id: int) -> SegmentationRun | None:
                 delay -= 0.5
                 _beat(run.pk)
             previous = SegmentationRun.objects.filter(live=True).first()
-            _insert_assignments(run)
+            slices = _insert_assignments(run, previous)
             _beat(run.pk, 70)
             _insert_stats(run, previous)
             store_dashboard_aggregates(run, previous)
             _beat(run.pk, 85)
-            pareto, total, count = _pareto(run)
+            pareto, total, count = _pareto(run, slices)
             _beat(run.pk, 95)
             _finish(run, previous=previous, pareto=pareto, total=total, count=count)
     except Exception as exc:
@@ -519,28 +519,211 @@ ORDER BY customer_id
     return sql, params
 
 
-def _insert_assignments(run: SegmentationRun) -> None:
-    sql, params = _assignment_sql(run)
+# A bigint sum with a by-value state (int8pl, overflow-checked; migration 0005_seg_sum_cents): built-in
+# SUM(bigint) keeps a 128-bit state in memory of its own per group, several times slower in the grouped pass.
+SUM_CENTS = "segmentation_sum_cents"
+RUN_ORDERS_TABLE = "segmentation_run_orders"
+
+
+def _ntile(position: str, count: str, tiles: int = 5) -> str:
+    """NTILE(tiles) of the row at 1-based `position` of `count` rows, as PostgreSQL defines it: the first
+    count % tiles buckets hold one row more than the others."""
+    # `%%`: the statement goes through the driver's parameter formatting
+    big = f"({count} %% {tiles}) * ({count} / {tiles} + 1)"  # rows in the larger buckets
+    return (
+        f"(CASE WHEN {position} <= {big} THEN ({position} - 1) / ({count} / {tiles} + 1) + 1"
+        f" ELSE {count} %% {tiles} + ({position} - {big} - 1) / NULLIF({count} / {tiles}, 0) + 1 END)"
+    )
+
+
+def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None) -> tuple[str, str, dict]:
+    """The run on PostgreSQL as two statements over one connection.
+
+    1. The grouped pass over the orders (both windows, FILTER clauses) into a temporary table: a
+       CREATE TABLE AS can use parallel workers, an INSERT … SELECT cannot (PostgreSQL 15), and this scan
+       is most of the work.
+    2. One statement joining it to the customers, ranking them with as few sorts as the rules allow, and
+       writing the assignments and the stats (data-modifying CTEs over one materialised result), returning the
+       Pareto slices (slice, last rank, revenue in cents, customers).
+
+    Sorts: one over (revenue DESC, id) gives the ABC running sum, the revenue rank and the M tile (NTILE over
+    revenue ascending, ties by id, derived arithmetically from counts over the same order); R and F need
+    their own order each; the last one is by customer id, the order the (run, customer) index is written in.
+    """
+    from django.contrib.auth import get_user_model
+
+    from customers.models import Customer, Order
+    from salesforce_auto.models import VisitReport
+
+    windows = Windows.for_run(as_of=run.as_of, window_months=run.window_months)
+    adapt = connection.ops.adapt_datetimefield_value
+    high_value = [c for c in run.high_value_classes if c in AbcClass.values] or ["A"]
+    params = {
+        "run": run.pk,
+        "previous": previous.pk if previous else None,
+        "ws": adapt(windows.window_start),
+        "we": adapt(windows.window_end),
+        "ps": adapt(windows.previous_start),
+        "as_of": run.as_of.isoformat(),
+        "a": _scaled(run.a_cutoff),
+        "b": _scaled(run.b_cutoff),
+        "g": SCALE + _scaled(run.growth_threshold),
+        "tz": settings.TIME_ZONE,
+        "hv1": high_value[0],
+        "hv2": high_value[-1],
+        "visit_cost": int(run.visit_cost * 100),
+    }
+
+    def below(prior: str, cutoff: str) -> str:
+        # prior < cutoff × total, exactly: in 64-bit integers while they cannot overflow
+        return (
+            f"(CASE WHEN total < {BIG_TOTAL} THEN {prior} * {SCALE} < %({cutoff})s * total"
+            f" ELSE {prior}::numeric * {SCALE} < %({cutoff})s * total::numeric END)"
+        )
+
+    def out(cents: str) -> str:
+        return f"({cents} * 0.01)"  # exact: a bigint times a numeric with two decimals
+
+    orders_sql = f"""
+CREATE TEMP TABLE {RUN_ORDERS_TABLE} ON COMMIT DROP AS
+SELECT customer_id,
+    {SUM_CENTS}((amount * 100)::bigint) FILTER (WHERE ordered_at >= %(ws)s) AS revenue,
+    {SUM_CENTS}((cost * 100)::bigint) FILTER (WHERE ordered_at >= %(ws)s) AS cost,
+    COUNT(*) FILTER (WHERE ordered_at >= %(ws)s) AS frequency,
+    {SUM_CENTS}((amount * 100)::bigint) FILTER (WHERE ordered_at >= %(ps)s AND ordered_at < %(ws)s)
+        AS previous_revenue,
+    MAX(ordered_at) AS last_at
+FROM {_table(Order)}
+WHERE ordered_at < %(we)s
+GROUP BY customer_id
+"""  # noqa: S608 - table names and fixed fragments only; every value is a bound parameter
+
+    m_position = "(scored_total - scored_ge) + (scored_upto - COALESCE(scored_gt, 0))"
+    sql = f"""
+WITH v AS (
+    SELECT customer_id, COUNT(*) AS visits
+    FROM {_table(VisitReport)}
+    WHERE visited_at >= %(ws)s AND visited_at < %(we)s
+    GROUP BY customer_id
+), base AS (
+    SELECT c.id AS customer_id, c.owner_id, c.territory_id,
+        COALESCE(o.revenue, 0) AS revenue,
+        COALESCE(o.previous_revenue, 0) AS previous_revenue,
+        COALESCE(o.cost, 0) AS cost,
+        COALESCE(o.frequency, 0) AS frequency,
+        (%(as_of)s::date - (o.last_at AT TIME ZONE %(tz)s)::date) AS recency_days,
+        (o.last_at IS NOT NULL)::int AS scored,
+        COALESCE(v.visits, 0) AS visits,
+        (c.monthly_purchase_volume * 100)::bigint * 12 AS annual
+    FROM {_table(Customer)} c
+    LEFT JOIN {RUN_ORDERS_TABLE} o ON o.customer_id = c.id
+    LEFT JOIN v ON v.customer_id = c.id
+), ranked AS (
+    SELECT base.*,
+        ROW_NUMBER() OVER abc AS revenue_rank,
+        {SUM_CENTS}(revenue) OVER abc - revenue AS prior,
+        {SUM_CENTS}(revenue) OVER whole AS total,
+        COUNT(*) OVER whole AS customers,
+        SUM(scored) OVER whole AS scored_total,
+        SUM(scored) OVER abc AS scored_upto,
+        SUM(scored) OVER (ORDER BY revenue DESC) AS scored_ge,
+        SUM(scored) OVER (ORDER BY revenue DESC RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS scored_gt,
+        NTILE(5) OVER (PARTITION BY scored ORDER BY recency_days DESC, customer_id) AS r_tile,
+        NTILE(5) OVER (PARTITION BY scored ORDER BY frequency, customer_id) AS f_tile
+    FROM base
+    WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+        whole AS ()
+), classed AS (
+    SELECT ranked.*,
+        CASE WHEN revenue > 0 AND {below("prior", "a")} THEN 'A'
+             WHEN revenue > 0 AND {below("prior", "b")} THEN 'B'
+             ELSE 'C' END AS abc_class,
+        CASE WHEN previous_revenue = 0 THEN revenue > 0
+             WHEN revenue < {BIG_REVENUE} AND previous_revenue < {BIG_REVENUE}
+                THEN revenue * {SCALE} >= previous_revenue * %(g)s
+             ELSE revenue::numeric * {SCALE} >= previous_revenue::numeric * %(g)s END AS high_growth
+    FROM ranked
+), assigned AS MATERIALIZED (
+    SELECT customer_id, owner_id, territory_id, revenue, previous_revenue, abc_class,
+        CASE WHEN abc_class IN (%(hv1)s, %(hv2)s)
+             THEN CASE WHEN high_growth THEN 'star' ELSE 'cash_cow' END
+             ELSE CASE WHEN high_growth THEN 'question_mark' ELSE 'dog' END END AS bcg_quadrant,
+        recency_days, frequency,
+        CASE WHEN scored = 1 THEN r_tile END AS r_score,
+        CASE WHEN scored = 1 THEN f_tile END AS f_score,
+        CASE WHEN scored = 1 THEN {_ntile(m_position, "scored_total")} END AS m_score,
+        revenue - cost - visits * %(visit_cost)s AS profit,
+        annual, revenue_rank, customers
+    FROM classed
+    ORDER BY customer_id
+), written AS (
+    INSERT INTO {_table(TierAssignment)} (
+        run_id, customer_id, revenue, previous_revenue, growth, abc_class, bcg_quadrant, recency_days,
+        frequency, r_score, f_score, m_score, profit, loyal, potential_value, share_of_wallet, revenue_rank)
+    SELECT %(run)s, customer_id, {out("revenue")}, {out("previous_revenue")},
+        CASE WHEN previous_revenue > 0
+             THEN LEAST(ROUND(revenue::numeric / previous_revenue - 1, 4), 99999999.9999) END,
+        abc_class, bcg_quadrant, recency_days, frequency, r_score, f_score, m_score,
+        {out("profit")},
+        frequency >= 4,
+        CASE WHEN annual IS NOT NULL THEN {out("GREATEST(annual - revenue, 0)")} END,
+        CASE WHEN annual > 0 THEN LEAST(ROUND(revenue::numeric / annual, 4), 99999.9999) END,
+        revenue_rank
+    FROM assigned
+), stats AS (
+    INSERT INTO {_table(SegmentStat)} (run_id, owner_id, team_id, territory_id, abc_class, bcg_quadrant,
+        previous_abc_class, previous_bcg_quadrant, customers, revenue)
+    SELECT %(run)s, a.owner_id, u.team_id, a.territory_id, a.abc_class, a.bcg_quadrant,
+        COALESCE(p.abc_class, ''), COALESCE(p.bcg_quadrant, ''), COUNT(*), {out("SUM(a.revenue)")}
+    FROM assigned a
+    JOIN {_table(get_user_model())} u ON u.id = a.owner_id
+    LEFT JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = a.customer_id
+    GROUP BY a.owner_id, u.team_id, a.territory_id, a.abc_class, a.bcg_quadrant,
+        COALESCE(p.abc_class, ''), COALESCE(p.bcg_quadrant, '')
+)
+SELECT (revenue_rank - 1) * {PARETO_POINTS} / customers AS slice, MAX(revenue_rank), SUM(revenue), MAX(customers)
+FROM assigned
+GROUP BY slice
+ORDER BY slice
+"""  # noqa: S608 - table names and fixed fragments only; every value is a bound parameter
+    return orders_sql, sql, params
+
+
+def _insert_assignments(run: SegmentationRun, previous: SegmentationRun | None) -> list[tuple] | None:
+    """Write the run's assignments. On PostgreSQL the same statement writes the stats and returns the Pareto
+    slices (see `_postgres_statements`); on SQLite one INSERT … SELECT, and None."""
+    if connection.vendor != "postgresql":
+        sql, params = _assignment_sql(run)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return None
+    orders_sql, sql, params = _postgres_statements(run, previous)
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # one big analytic statement: JIT compilation costs more than it saves here, and the sorts of the
-            # window functions fit in memory with a larger work_mem for this transaction only
-            cursor.execute("SELECT set_config('jit', 'off', true)")
-            cursor.execute(
-                "SELECT set_config('work_mem', %s, true)", [getattr(settings, "SEGMENTATION_WORK_MEM", "512MB")]
-            )
+        # one big analytic statement: JIT compilation costs more than it saves here, and the sorts of the
+        # window functions fit in memory with a larger work_mem for this transaction only
+        cursor.execute("SELECT set_config('jit', 'off', true)")
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [getattr(settings, "SEGMENTATION_WORK_MEM", "512MB")])
+        cursor.execute(orders_sql, params)
         cursor.execute(sql, params)
-    if connection.vendor == "postgresql":
-        # fresh statistics, or the planner takes the new run's rows for a handful and nests loops over them
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {_table(TierAssignment)}")
+        slices = cursor.fetchall()
+        # dropped now, not at commit: a test computes several runs inside one transaction
+        cursor.execute(f"DROP TABLE {RUN_ORDERS_TABLE}")
+    # fresh statistics of run_id (a small sample, migration 0005), or the planner of later readers takes the
+    # new run's rows for a handful and nests loops over them
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {_table(TierAssignment)} (run_id)")
+    return slices
 
 
 def _insert_stats(run: SegmentationRun, previous: SegmentationRun | None) -> None:
+    """Customers and revenue per owner, team, territory, class and quadrant, and per previous class and
+    quadrant. On PostgreSQL the assignments statement wrote them already (one pass, no re-read)."""
     from django.contrib.auth import get_user_model
 
     from customers.models import Customer
 
+    if connection.vendor == "postgresql":
+        return
     revenue = (
         "SUM(t.revenue)"
         if connection.vendor == "postgresql"
@@ -563,22 +746,29 @@ GROUP BY t.run_id, c.owner_id, u.team_id, c.territory_id, t.abc_class, t.bcg_qua
         cursor.execute(sql, {"run": run.pk, "previous": previous.pk if previous else None})
 
 
-def _pareto(run: SegmentationRun) -> tuple[list[dict], Decimal, int]:
+def _pareto(run: SegmentationRun, slices: list[tuple] | None = None) -> tuple[list[dict], Decimal, int]:
     """The Pareto curve downsampled to ≤ 200 points: (share of customers, share of revenue) at the end of each
-    of ≤ 200 equal slices of the revenue ranking. Sums per slice in the database; cumulated over ≤ 200 rows."""
+    of ≤ 200 equal slices of the revenue ranking. Sums per slice in the database (on PostgreSQL returned by the
+    assignments statement as (slice, last rank, cents, customers)); cumulated here over ≤ 200 rows."""
     postgres = connection.vendor == "postgresql"
-    cents = "SUM(revenue) * 100" if postgres else "SUM(CAST(ROUND(revenue * 100) AS INTEGER))"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {_table(TierAssignment)} WHERE run_id = %s", [run.pk])  # noqa: S608
-        count = cursor.fetchone()[0]
+    if slices is not None:
+        rows = [row[:3] for row in slices]
+        count = int(slices[0][3]) if slices else 0
         if not count:
             return [], Decimal("0.00"), 0
-        cursor.execute(
-            f"""SELECT (revenue_rank - 1) * {PARETO_POINTS} / %(n)s AS slice, MAX(revenue_rank), {cents}
-                FROM {_table(TierAssignment)} WHERE run_id = %(run)s GROUP BY slice ORDER BY slice""",  # noqa: S608
-            {"n": count, "run": run.pk},
-        )
-        rows = cursor.fetchall()
+    else:
+        cents = "SUM(revenue) * 100" if postgres else "SUM(CAST(ROUND(revenue * 100) AS INTEGER))"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {_table(TierAssignment)} WHERE run_id = %s", [run.pk])  # noqa: S608
+            count = cursor.fetchone()[0]
+            if not count:
+                return [], Decimal("0.00"), 0
+            cursor.execute(
+                f"""SELECT (revenue_rank - 1) * {PARETO_POINTS} / %(n)s AS slice, MAX(revenue_rank), {cents}
+                    FROM {_table(TierAssignment)} WHERE run_id = %(run)s GROUP BY slice ORDER BY slice""",  # noqa: S608
+                {"n": count, "run": run.pk},
+            )
+            rows = cursor.fetchall()
     total_cents = sum(int(row[2] or 0) for row in rows)
     points, running = [], 0
     for _slice, last_rank, slice_cents in rows:

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from crm.access import is_admin
@@ -48,6 +48,7 @@ def run_list(request):
     return render(request, "segmentation/run_list.html", context, status=status)
 
 
+@require_safe
 @login_required
 def run_detail(request, pk: int):
     _require_runs(request.user)
@@ -63,6 +64,7 @@ def run_detail(request, pk: int):
     return render(request, "segmentation/run_detail.html", context)
 
 
+@require_safe
 @login_required
 def run_progress(request, pk: int):
     """The htmx fragment the run page polls until the run finishes."""

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from crm.access import is_admin, is_manager
 from segmentation import selectors_dashboard as dash
@@ -97,6 +98,7 @@ def _with_cells(activity: dict) -> dict:
     return activity
 
 
+@require_safe
 @login_required
 def dashboard(request):
     _require_manager(request.user)
@@ -124,6 +126,7 @@ def dashboard(request):
     return render(request, "segmentation/dashboard/dashboard.html", context)
 
 
+@require_safe
 @login_required
 def chart_csv(request, chart: str):
     _require_manager(request.user)

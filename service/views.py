@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import is_admin, is_manager
 from customers.selectors.customer import visible_customers
@@ -40,6 +40,7 @@ def _add_errors(form, error: ValidationError) -> None:
 # --- complaints -------------------------------------------------------------------------------------
 
 
+@require_safe
 @login_required
 def complaint_list(request):
     filters = ComplaintFilterForm(request.GET or None)
@@ -88,6 +89,7 @@ def _detail_context(request, complaint, *, advance_form=None, analysis_form=None
     }
 
 
+@require_safe
 @login_required
 def complaint_detail(request, pk: int):
     complaint = get_object_or_404(selectors.visible_complaints(request.user), pk=pk)
@@ -146,6 +148,7 @@ def complaint_update(request, pk: int):
 # --- notifications ----------------------------------------------------------------------------------
 
 
+@require_safe
 @login_required
 def notification_list(request):
     page = Paginator(selectors.notifications_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -163,6 +166,7 @@ def notification_read(request, pk: int):
 # --- satisfaction -----------------------------------------------------------------------------------
 
 
+@require_safe
 @login_required
 def survey_list(request):
     by = request.GET.get("by", "month")
@@ -228,6 +232,7 @@ def survey_create(request, customer_id: int):
 # --- loyalty card -------------------------------------------------------------------------------------
 
 
+@require_safe
 @login_required
 def loyalty_list(request):
     advocates_only = request.GET.get("advocates") == "1"
@@ -250,6 +255,7 @@ def _card_context(request, customer, **forms):
     }
 
 
+@require_safe
 @login_required
 def loyalty_card(request, customer_id: int):
     customer = get_object_or_404(visible_customers(request.user), pk=customer_id)

@@ -20,9 +20,15 @@ ADMIN_ONLY_WRITE = {"rep_a": 403, "rep_b": 403, "manager_a": 403, "manager_b": 4
 ROUTES = {
     "home": [Check("get", "/", page())],
     "healthz": [Check("get", "/healthz", expect(200))],
-    "login": [Check("get", "/accounts/login/", expect(302, anonymous=200))],
+    "login": [
+        Check("get", "/accounts/login/", expect(302, anonymous=200)),
+        Check("post", "/accounts/login/", expect(302, anonymous=200), data={"username": "rep_a", "password": "x"}),
+    ],
     "logout": [Check("post", "/accounts/logout/", expect(302), fmt="form")],
-    "set_language": [Check("post", "/i18n/setlang/", expect(302), data={"language": "en"}, fmt="form")],
+    "set_language": [
+        Check("post", "/i18n/setlang/", expect(302), data={"language": "en"}, fmt="form"),
+        Check("get", "/i18n/setlang/", expect(302)),
+    ],
     "job-progress": [
         Check("get", lambda w: f"/jobs/{w.job_a.pk}/progress/", page(**{**OWNER_SCOPED, "manager_a": 404}))
     ],
@@ -43,6 +49,12 @@ ROUTES = {
             api(**ADMIN_ONLY_WRITE, admin=200),
             data={"first_name": "A"},
         ),
+        Check(
+            "put",
+            lambda w: f"/api/v1/users/{w.rep_a.pk}/",
+            api(**ADMIN_ONLY_WRITE, admin=200),
+            data=lambda w, role: {"username": "rep_a", "role": "rep", "team": w.team_a.pk},
+        ),
     ],
     "team-list": [
         Check("get", "/api/v1/teams/", api()),
@@ -55,6 +67,12 @@ ROUTES = {
             lambda w: f"/api/v1/teams/{w.team_a.pk}/",
             api(**ADMIN_ONLY_WRITE, admin=200),
             data={"name": "Team A"},
+        ),
+        Check(
+            "put",
+            lambda w: f"/api/v1/teams/{w.team_a.pk}/",
+            api(**ADMIN_ONLY_WRITE, admin=200),
+            data=lambda w, role: {"name": "Team A", "manager": w.manager_a.pk, "members": [w.rep_a.pk, w.rep_b.pk]},
         ),
     ],
     "job-list": [Check("get", "/api/v1/jobs/", api())],

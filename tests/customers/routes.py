@@ -56,6 +56,14 @@ def _new_contact_api(world, role):
     return {"customer": world.customer_a.pk, "name": f"联系人 {role}", "authority": "influencer"}
 
 
+def _put_customer(world, role):
+    return {"name": "Matrix customer", "city": "上海", "stage": world.customer_a.stage}
+
+
+def _put_contact(world, role):
+    return {"customer": world.customer_a.pk, "name": "王经理", "title": "采购", "authority": "influencer"}
+
+
 SCOPED_CREATE_API = {"rep_a": 201, "rep_b": 400, "manager_a": 201, "manager_b": 400, "admin": 201}
 
 ROUTES = {
@@ -65,7 +73,11 @@ ROUTES = {
         Check("get", "/customers/new/", page()),
         Check("post", "/customers/new/", page(default=302), data=_new_customer_form, fmt="form"),
     ],
-    "customers:import": [Check("get", "/customers/import/", page())],
+    "customers:import": [
+        Check("get", "/customers/import/", page()),
+        # an empty upload: the form again with its errors, nothing imported
+        Check("post", "/customers/import/", page(), data={}, fmt="form"),
+    ],
     "customers:import-status": [
         Check("get", lambda w: f"/customers/import/{w.import_job_a.pk}/", page(**OWNER_ONLY_JOB)),
     ],
@@ -153,6 +165,7 @@ ROUTES = {
     "customer-detail": [
         Check("get", lambda w: f"/api/v1/customers/{w.customer_a.pk}/", api(**OWNER_SCOPED)),
         Check("patch", lambda w: f"/api/v1/customers/{w.customer_a.pk}/", api(**OWNER_SCOPED), data={"city": "杭州"}),
+        Check("put", lambda w: f"/api/v1/customers/{w.customer_a.pk}/", api(**OWNER_SCOPED), data=_put_customer),
     ],
     "customer-transition": [
         Check("post", lambda w: f"/api/v1/customers/{w.customer_a.pk}/transition/", api(**OWNER_SCOPED), data=_stage)
@@ -164,6 +177,7 @@ ROUTES = {
     "contact-detail": [
         Check("get", lambda w: f"/api/v1/contacts/{w.contact_a.pk}/", api(**OWNER_SCOPED)),
         Check("patch", lambda w: f"/api/v1/contacts/{w.contact_a.pk}/", api(**OWNER_SCOPED), data={"title": "总经理"}),
+        Check("put", lambda w: f"/api/v1/contacts/{w.contact_a.pk}/", api(**OWNER_SCOPED), data=_put_contact),
         Check(
             "delete",
             lambda w: f"/api/v1/contacts/{_fresh_contact(w).pk}/",

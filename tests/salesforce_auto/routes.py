@@ -86,13 +86,26 @@ ROUTES = {
     "salesforce_auto:me": [Check("get", "/me/", page())],
     "salesforce_auto:visit-sw": [Check("get", "/sw.js", expect(200))],
     "salesforce_auto:visit-list": [Check("get", "/visits/", page())],
-    "salesforce_auto:visit-new": [Check("get", "/visits/new/", page())],
+    "salesforce_auto:visit-new": [
+        Check("get", "/visits/new/", page()),
+        Check("post", "/visits/new/", page(), data={}, fmt="form"),
+    ],
     "salesforce_auto:visit-detail": [Check("get", lambda w: f"/visits/{w.visit_a.pk}/", page(**OWNER_SCOPED))],
-    "salesforce_auto:daily-report": [Check("get", "/visits/daily/", page())],
-    "salesforce_auto:plan-new": [Check("get", "/visits/plans/new/", page())],
-    "salesforce_auto:appointment-new": [Check("get", "/visits/appointments/new/", page())],
+    "salesforce_auto:daily-report": [
+        Check("get", "/visits/daily/", page()),
+        Check("post", "/visits/daily/", page(), data={}, fmt="form"),
+    ],
+    "salesforce_auto:plan-new": [
+        Check("get", "/visits/plans/new/", page()),
+        Check("post", "/visits/plans/new/", page(), data={}, fmt="form"),
+    ],
+    "salesforce_auto:appointment-new": [
+        Check("get", "/visits/appointments/new/", page()),
+        Check("post", "/visits/appointments/new/", page(), data={}, fmt="form"),
+    ],
     "salesforce_auto:customer-survey": [
-        Check("get", lambda w: f"/visits/survey/{w.visit_customer_a.pk}/", page(**OWNER_SCOPED))
+        Check("get", lambda w: f"/visits/survey/{w.visit_customer_a.pk}/", page(**OWNER_SCOPED)),
+        Check("post", lambda w: f"/visits/survey/{w.visit_customer_a.pk}/", page(**OWNER_SCOPED), data={}, fmt="form"),
     ],
     "salesforce_auto:team-reports": [Check("get", "/team/reports/", page(**MANAGERS_ONLY))],
     "salesforce_auto:daily-detail": [

@@ -34,7 +34,17 @@ ROUTES = {
     "segmentation-run-assignments": [
         Check("get", lambda w: f"/api/v1/segmentation/runs/{w.run_a.pk}/assignments/", api(**REPS_FORBIDDEN)),
     ],
-    "segmentation:run-list": [Check("get", "/segmentation/runs/", page(**REPS_FORBIDDEN))],
+    "segmentation:run-list": [
+        Check("get", "/segmentation/runs/", page(**REPS_FORBIDDEN)),
+        # a window of 0 months is refused with the form's errors; nothing is started
+        Check(
+            "post",
+            "/segmentation/runs/",
+            page(**REPS_FORBIDDEN, manager_a=400, manager_b=400, admin=400),
+            data={"window_months": "0"},
+            fmt="form",
+        ),
+    ],
     "segmentation:run-detail": [Check("get", lambda w: f"/segmentation/runs/{w.run_a.pk}/", page(**REPS_FORBIDDEN))],
     "segmentation:run-progress": [
         Check("get", lambda w: f"/segmentation/runs/{w.run_a.pk}/progress/", page(**REPS_FORBIDDEN))

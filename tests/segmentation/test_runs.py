@@ -148,7 +148,7 @@ def test_a_run_failing_midway_leaves_the_old_live_run_live(org, ledger, compute,
     ledger.order(customer, local(2024, 3, 1), "10.00")
     old, _ = compute(as_of="2024-06-30")
 
-    def broken(run):  # a failure after the assignments and aggregates were written
+    def broken(*_args):  # a failure after the assignments and aggregates were written
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(services, "_pareto", broken)
