@@ -142,7 +142,7 @@ def test_stage_counts_are_those_of_the_run_and_territory_filter_applies(org, led
 def test_a_failed_run_leaves_no_dashboard_aggregates(org, spread, compute, monkeypatch):
     compute(as_of=AS_OF)  # a live run, so the failing one also writes fell-from-A rows
 
-    def broken(run):
+    def broken(*args):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(services, "_pareto", broken)
