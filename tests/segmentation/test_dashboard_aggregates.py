@@ -7,7 +7,7 @@ import pytest
 
 from customers.services.customer import transition_stage
 from segmentation import aggregates, services
-from segmentation.models import BcgBin, FellFromA, RevenueBin, SegmentationRun, StageCount, TierAssignment
+from segmentation.models import BcgBin, BcgTopPoint, FellFromA, RevenueBin, SegmentationRun, StageCount, TierAssignment
 from segmentation.selectors_dashboard import (
     DashboardFilters,
     bcg_points,
@@ -96,12 +96,19 @@ def test_growth_bins_follow_the_growth_ratio(org, ledger, compute):
     assert (cell["growth_from"], cell["growth_to"], cell["revenue_from"]) == ("0.2500", "0.5000", "100.00")
 
 
-def test_top_points_come_from_beyond_the_indexed_ranks_for_a_small_scope(org, spread, compute, monkeypatch):
-    compute(as_of=AS_OF)
-    monkeypatch.setattr("segmentation.models.TOP_RANK_INDEXED", 1)
-    names = [p["name"] for p in bcg_points(user=org.manager_b, filters=DashboardFilters())["points"]]
-    assert names == ["c1", "c2"]  # c2 ranks far below 1: read through the scope instead
-    assert [p["name"] for p in bcg_points(user=org.admin, filters=DashboardFilters())["points"]] == ["c1"]
+def test_top_points_of_a_scope_come_from_the_stored_top_per_owner(org, spread, compute, monkeypatch):
+    monkeypatch.setattr(aggregates, "BCG_TOP_PER_CELL", 3)
+    monkeypatch.setattr("segmentation.selectors_dashboard.BCG_TOP_POINTS", 3)
+    run, _ = compute(as_of=AS_OF)
+    assert BcgTopPoint.objects.filter(run=run, owner=org.rep_a).count() == 3
+    assert BcgTopPoint.objects.filter(run=run, owner=org.rep_c).count() == 2
+    names = [p["name"] for p in bcg_points(user=org.manager_a, filters=DashboardFilters())["points"]]
+    assert names == ["a0", "a1", "a2"]
+    assert [p["name"] for p in bcg_points(user=org.manager_b, filters=DashboardFilters())["points"]] == ["c1", "c2"]
+    whole = bcg_points(user=org.admin, filters=DashboardFilters())["points"]
+    assert [p["name"] for p in whole] == ["c1", "a0", "a1"]  # the whole run reads the assignments' top ranks
+    team_b = bcg_points(user=org.admin, filters=DashboardFilters(team=org.team_b))["points"]
+    assert [p["name"] for p in team_b] == ["c1", "c2"]
 
 
 def test_fell_from_a_is_stored_per_owner_and_capped(org, ledger, compute, monkeypatch):
