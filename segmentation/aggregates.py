@@ -161,6 +161,10 @@ def store_dashboard_aggregates(run: SegmentationRun, previous: SegmentationRun |
         _insert_stage_counts(cursor, run)
         if previous is not None:
             _insert_fell_from_a(cursor, run, previous)
+        if connection.vendor == "postgresql":
+            # fresh statistics, or the planner takes the new run's rows for a handful and scans all runs' rows
+            for model in AGGREGATE_MODELS:
+                cursor.execute(f"ANALYZE {_table(model)}")
 
 
 def delete_dashboard_aggregates(run_ids) -> None:

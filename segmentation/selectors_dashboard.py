@@ -373,12 +373,18 @@ def _top_points(*, run, user, filters: DashboardFilters) -> list[dict]:
     from segmentation.models import TOP_RANK_INDEXED, BcgTopPoint, TierAssignment
 
     if _is_whole_run(user, filters):
-        rows = TierAssignment.objects.filter(run=run, revenue_rank__lte=TOP_RANK_INDEXED, revenue__gt=0)
+        model = TierAssignment
+        top = TierAssignment.objects.filter(run=run, revenue_rank__lte=TOP_RANK_INDEXED, revenue__gt=0)
     else:
-        rows = _cells(BcgTopPoint, run=run, user=user, filters=filters)
-    rows = rows.order_by("revenue_rank", "customer_id").values(
-        "customer_id", "customer__name", "revenue", "growth", "abc_class", "bcg_quadrant"
-    )[:BCG_TOP_POINTS]
+        model = BcgTopPoint
+        top = _cells(BcgTopPoint, run=run, user=user, filters=filters)
+    # pick the rows first, then join the names of those few (ranks are unique within a run)
+    top = top.order_by("revenue_rank").values("pk")[:BCG_TOP_POINTS]
+    rows = (
+        model.objects.filter(pk__in=top)
+        .order_by("revenue_rank")
+        .values("customer_id", "customer__name", "revenue", "growth", "abc_class", "bcg_quadrant")
+    )
     return [
         {
             "customer": row["customer_id"],
