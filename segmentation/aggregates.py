@@ -7,6 +7,7 @@ rep, a manager's teams, one team or one territory is a plain sum of rows.
 - RevenueBin: customers and revenue per tenth of a decade of revenue → the Pareto curve of any scope.
 - BcgBin: customers per value × growth cell and quadrant → the BCG chart's density layer.
 - StageCount: customers per lifecycle stage → the conversion panel.
+- BcgTopPoint: the top customers by revenue per owner and territory → the BCG chart's points of any scope.
 - FellFromA: customers that fell from A against the previous live run, the first few per owner and territory.
 
 Each is one set-based INSERT … SELECT (PostgreSQL and SQLite alike; on SQLite, money is summed in integer
@@ -18,7 +19,15 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from segmentation.models import BcgBin, FellFromA, RevenueBin, SegmentationRun, StageCount, TierAssignment
+from segmentation.models import (
+    BcgBin,
+    BcgTopPoint,
+    FellFromA,
+    RevenueBin,
+    SegmentationRun,
+    StageCount,
+    TierAssignment,
+)
 
 # bins per decade of revenue for the Pareto curve and the BCG value axis; growth bins per unit of growth
 PARETO_BINS_PER_DECADE = 10
@@ -27,8 +36,9 @@ BCG_GROWTH_BINS_PER_UNIT = 4
 BCG_GROWTH_BIN_MIN = -4  # growth ≥ −1 always (revenue ≥ 0)
 BCG_GROWTH_BIN_MAX = 12  # growth of +300% and more shares the top bin
 FELL_FROM_A_PER_CELL = 50
+BCG_TOP_PER_CELL = 200
 
-AGGREGATE_MODELS = (RevenueBin, BcgBin, StageCount, FellFromA)
+AGGREGATE_MODELS = (RevenueBin, BcgBin, BcgTopPoint, StageCount, FellFromA)
 
 
 def _table(model) -> str:
@@ -87,6 +97,25 @@ GROUP BY t.run_id, c.owner_id, u.team_id, c.territory_id, {value_bin}, {growth_b
     )
 
 
+def _insert_top_points(cursor, run: SegmentationRun) -> None:
+    cursor.execute(
+        f"""
+INSERT INTO {_table(BcgTopPoint)} (run_id, owner_id, team_id, territory_id, customer_id, revenue, growth,
+    abc_class, bcg_quadrant, revenue_rank)
+SELECT run_id, owner_id, team_id, territory_id, customer_id, revenue, growth, abc_class, bcg_quadrant, revenue_rank
+FROM (
+    SELECT t.run_id, c.owner_id, u.team_id, c.territory_id, t.customer_id, t.revenue, t.growth, t.abc_class,
+        t.bcg_quadrant, COALESCE(t.revenue_rank, 0) AS revenue_rank,
+        ROW_NUMBER() OVER (PARTITION BY c.owner_id, c.territory_id ORDER BY t.revenue_rank, t.customer_id) AS n
+    FROM {_table(TierAssignment)} t {_joins()}
+    WHERE t.run_id = %(run)s AND t.revenue > 0
+) AS ranked
+WHERE n <= %(cap)s
+""",  # noqa: S608 - table names only; values are bound
+        {"run": run.pk, "cap": BCG_TOP_PER_CELL},
+    )
+
+
 def _insert_stage_counts(cursor, run: SegmentationRun) -> None:
     from customers.models import Customer
 
@@ -128,9 +157,14 @@ def store_dashboard_aggregates(run: SegmentationRun, previous: SegmentationRun |
     with connection.cursor() as cursor:
         _insert_revenue_bins(cursor, run)
         _insert_bcg_bins(cursor, run)
+        _insert_top_points(cursor, run)
         _insert_stage_counts(cursor, run)
         if previous is not None:
             _insert_fell_from_a(cursor, run, previous)
+        if connection.vendor == "postgresql":
+            # fresh statistics, or the planner takes the new run's rows for a handful and scans all runs' rows
+            for model in AGGREGATE_MODELS:
+                cursor.execute(f"ANALYZE {_table(model)}")
 
 
 def delete_dashboard_aggregates(run_ids) -> None:

@@ -40,13 +40,15 @@ class DashboardChartView(APIView):
 
 
 class ActivityView(DashboardChartView):
-    """Visits per rep per local day, last 14 days."""
+    """Visits per rep per local day, last 14 days, and each day's daily report: submitted, missing (visits on a
+    past day, no submitted report), pending (today's visits, not reported yet) or null (no visit)."""
 
     selector = staticmethod(dash.rep_activity)
 
 
 class ConversionView(DashboardChartView):
-    """Customers per stage and lifecycle moves in the last 90 days."""
+    """Customers per stage (as counted by the run in view; live while no run exists) and lifecycle moves in the
+    last 90 days."""
 
     selector = staticmethod(dash.conversion)
 
@@ -58,7 +60,8 @@ class TiersView(DashboardChartView):
 
 
 class BcgView(DashboardChartView):
-    """Top customers by revenue (value vs growth) and customers per quadrant."""
+    """Top customers by revenue as points (value vs growth), the density of every customer with revenue per
+    value × growth range (stored per run), and customers per quadrant."""
 
     selector = staticmethod(dash.bcg_points)
 

@@ -283,3 +283,31 @@ class FellFromA(DashboardCell):
 
     def __str__(self) -> str:
         return f"run {self.run_id}: {self.customer_id} A → {self.abc_class}"
+
+
+class BcgTopPoint(DashboardCell):
+    """The first BCG_TOP_PER_CELL customers with revenue by revenue rank per owner and territory: the BCG
+    chart's points for any scope narrower than the whole run are the first of these (exact: a scope's top N
+    lies within its cells' top N), read without joining a million customers."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2)
+    growth = models.DecimalField(_("growth"), max_digits=12, decimal_places=4, null=True, blank=True)
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass.choices)
+    bcg_quadrant = models.CharField(_("BCG quadrant"), max_length=16, choices=BcgQuadrant.choices)
+    revenue_rank = models.PositiveIntegerField(_("revenue rank"))
+
+    class Meta:
+        verbose_name = _("BCG top point")
+        verbose_name_plural = _("BCG top points")
+        indexes = [models.Index(fields=["run", "owner", "revenue_rank"], name="segmentation_top_run_owner")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}: {self.customer_id} #{self.revenue_rank}"

@@ -202,7 +202,7 @@ def parse_filters(*, user, params) -> DashboardFilters:
 
 FOUR_PLACES = Decimal("0.0001")
 PARETO_POINTS = 200
-BCG_TOP_POINTS = 200
+BCG_TOP_POINTS = 200  # ≤ aggregates.BCG_TOP_PER_CELL and ≤ models.TOP_RANK_INDEXED
 FALLEN_FROM_A_LIMIT = 50  # ≤ FELL_FROM_A_PER_CELL, so the list of any scope is exact
 
 
@@ -367,18 +367,24 @@ def tier_summary(*, user, filters: DashboardFilters, run=None, cells: list[dict]
 
 
 def _top_points(*, run, user, filters: DashboardFilters) -> list[dict]:
-    from segmentation.models import TOP_RANK_INDEXED
+    """The first BCG_TOP_POINTS customers with revenue by rank: for the whole run from the assignments' partial
+    index on the first ranks; for any narrower scope from the run's stored top points per owner and territory
+    (exact, as each cell keeps at least as many as are shown)."""
+    from segmentation.models import TOP_RANK_INDEXED, BcgTopPoint, TierAssignment
 
-    top = (
-        _assignments(run=run, user=user, filters=filters)
-        .filter(revenue__gt=0)
-        .order_by("revenue_rank", "customer_id")
+    if _is_whole_run(user, filters):
+        model = TierAssignment
+        top = TierAssignment.objects.filter(run=run, revenue_rank__lte=TOP_RANK_INDEXED, revenue__gt=0)
+    else:
+        model = BcgTopPoint
+        top = _cells(BcgTopPoint, run=run, user=user, filters=filters)
+    # pick the rows first, then join the names of those few (ranks are unique within a run)
+    top = top.order_by("revenue_rank").values("pk")[:BCG_TOP_POINTS]
+    rows = (
+        model.objects.filter(pk__in=top)
+        .order_by("revenue_rank")
         .values("customer_id", "customer__name", "revenue", "growth", "abc_class", "bcg_quadrant")
     )
-    # the partial index holds the first few thousand ranks: most scopes find their top points there
-    rows = list(top.filter(revenue_rank__lte=TOP_RANK_INDEXED)[:BCG_TOP_POINTS])
-    if len(rows) < BCG_TOP_POINTS and not _is_whole_run(user, filters):
-        rows = list(top[:BCG_TOP_POINTS])  # a scope with few customers near the top: read it through them
     return [
         {
             "customer": row["customer_id"],

@@ -60,7 +60,8 @@ def test_manager_dashboard_draws_charts_without_sideways_scrolling(page, live_se
         locator.scroll_into_view_if_needed()
         expect(locator).to_have_attribute("data-ready", "true", timeout=15000)
     assert page.locator("[data-chart=pareto] .scatterlayer .point").count() >= 10
-    assert page.locator("[data-chart=bcg] .scatterlayer .point").count() == 30
+    # 30 top customers as points, plus the density squares of the stored bins (at least one)
+    assert page.locator("[data-chart=bcg] .scatterlayer .point").count() > 30
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{viewport['width']}.png"), full_page=True)

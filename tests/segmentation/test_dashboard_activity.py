@@ -115,3 +115,20 @@ def test_dashboard_query_count_does_not_grow_with_customers(org, django_assert_m
     Customer.objects.bulk_create([Customer(name=f"d{i}", owner=org.rep_b, stage="target") for i in range(2000)])
     with django_assert_max_num_queries(15):
         assert client.get("/dashboard/").status_code == 200
+
+
+def test_daily_reports_are_submitted_missing_or_pending_per_rep_per_day(org, visits):
+    from salesforce_auto.models import DailyReport
+
+    now = dt.datetime(2026, 11, 20, 12, 0, tzinfo=SHANGHAI)
+    DailyReport.objects.create(rep=org.rep_a, date=dt.date(2026, 11, 19), status="submitted", built_at=now)
+    DailyReport.objects.create(rep=org.rep_b, date=dt.date(2026, 11, 7), status="draft", built_at=now)
+    data = rep_activity(user=org.manager_a, filters=DashboardFilters(), today=TODAY)
+    rep_a, rep_b = _by_name(data)[str(org.rep_a)], _by_name(data)[str(org.rep_b)]
+    assert rep_a["reports"][-2:] == ["submitted", "pending"]  # today's visits are not reported yet: pending
+    assert rep_a["reports"][:-2] == [None] * 12  # no visit, nothing to report
+    assert rep_b["reports"][0] == "missing"  # a draft is not a submitted report
+    assert (rep_a["reports_submitted"], rep_a["reports_missing"], rep_a["reports_pending"]) == (1, 0, 1)
+    assert (rep_b["reports_submitted"], rep_b["reports_missing"], rep_b["reports_pending"]) == (0, 1, 0)
+    tomorrow = rep_activity(user=org.manager_a, filters=DashboardFilters(), today=TODAY + dt.timedelta(days=1))
+    assert _by_name(tomorrow)[str(org.rep_a)]["reports"][-2] == "missing"  # the day is over
