@@ -249,15 +249,6 @@ def _stats(*, run, user, filters: DashboardFilters) -> QuerySet:
     return stats
 
 
-def _assignments(*, run, user, filters: DashboardFilters) -> QuerySet:
-    from segmentation.models import TierAssignment
-
-    assignments = _scoped(TierAssignment.objects.filter(run=run), "customer__owner", scoped_owner_ids(user, filters))
-    if filters.territory is not None:
-        assignments = assignments.filter(customer__territory=filters.territory)
-    return assignments
-
-
 def _cells(model, *, run, user, filters: DashboardFilters) -> QuerySet:
     """Rows of one of the run's stored dashboard aggregates (segmentation/aggregates.py) in the user's view."""
     cells = _scoped(model.objects.filter(run=run), "owner", scoped_owner_ids(user, filters))
