@@ -637,8 +637,6 @@ def _import_postgresql_clean(actor, rows, by_id, report, all_or_nothing, progres
     an INSERT … SELECT writes row by row). All in one transaction; at the first thing that needs a per-row
     report (including a known or repeated ref, which the unique index refuses), everything is rolled back
     and _NeedsRowReport raised."""
-    import psycopg
-
     # The SQL below is composed only of constants and the ORM's own SQL for the scope (with its params).
     scope_sql, scope_params = (
         _customer_scope(actor).order_by().values("id", "external_ref", "stage").query.sql_with_params()
@@ -694,7 +692,9 @@ def _import_postgresql_clean(actor, rows, by_id, report, all_or_nothing, progres
                     if cursor.fetchone()[0]:
                         raise _NeedsRowReport
                 cursor.execute("SELECT set_config('TimeZone', %s, true)", [timezone.get_default_timezone_name()])
-                with cursor.copy(copy_sql) as copy:
+                # cursor.copy() is psycopg's own: wrap it so a lost connection or a refused row arrives as
+                # Django's DatabaseError / IntegrityError, like every other statement's.
+                with connection.wrap_database_errors, cursor.copy(copy_sql) as copy:
                     buffer = []
                     for _line, key, _when, when_text, amount, cost, row_source, ref in chunk:
                         buffer.append(
@@ -712,7 +712,7 @@ def _import_postgresql_clean(actor, rows, by_id, report, all_or_nothing, progres
             report.created = created
             _promote_targets(targets)
             report.committed = True
-    except (IntegrityError, psycopg.errors.IntegrityError):
+    except IntegrityError:
         raise _NeedsRowReport from None
 
 
@@ -754,7 +754,7 @@ def _copy_rows(cursor, rows, progress, read_progress) -> int:
         # times in the file are local: the chunk reads them in TIME_ZONE (set back right after).
         with transaction.atomic():
             cursor.execute("SELECT set_config('TimeZone', %s, true)", [timezone.get_default_timezone_name()])
-            with cursor.copy(copy_sql) as copy:
+            with connection.wrap_database_errors, cursor.copy(copy_sql) as copy:
                 for line, key, _when, when_text, amount, cost, row_source, ref in rows:
                     buffer.append(
                         f"{line}\t{copy_text(key)}\t{when_text}\t{amount}\t{cost}\t{copy_text(row_source)}\t"
