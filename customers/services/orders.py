@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -950,7 +951,7 @@ def run_order_import(*, job: Job) -> Job:
     except FileNotFoundError:
         fail_job(job=job, message=str(_("The uploaded file is gone; upload it again.")))
         return job
-    except DatabaseError:
+    except (DatabaseError, psycopg.Error):  # COPY goes through psycopg's own cursor: its errors are not Django's
         # The connection was lost mid-import (the import's transaction rolled back with it): reconnect to say
         # so, or the job would stay "running" for ever.
         if not connection.in_atomic_block:
