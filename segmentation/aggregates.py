@@ -10,8 +10,9 @@ rep, a manager's teams, one team or one territory is a plain sum of rows.
 - BcgTopPoint: the top customers by revenue per owner and territory → the BCG chart's points of any scope.
 - FellFromA: customers that fell from A against the previous live run, the first few per owner and territory.
 
-Each is one set-based INSERT … SELECT (PostgreSQL and SQLite alike; on SQLite, money is summed in integer
-cents). The bins use LN and FLOOR, which Django registers on SQLite connections.
+The run's assignments are joined once with their customers and owners into a narrow temporary table; each
+aggregate is then one set-based INSERT … SELECT over it (PostgreSQL and SQLite alike; on SQLite, money is summed
+in integer cents). The bins use LN and FLOOR, which Django registers on SQLite connections.
 """
 
 from __future__ import annotations
@@ -56,10 +57,29 @@ def _money_sum(column: str) -> str:
     return f"SUM(CAST(ROUND({column} * 100) AS INTEGER)) / 100.0"
 
 
-def _joins() -> str:
+SCOPE_TABLE = "segmentation_run_scope"  # a temporary table: the run's assignments with owner, team, territory
+
+
+def _create_scope(cursor, run: SegmentationRun) -> None:
+    """One join of the run's assignments with their customers and owners into a narrow temporary table that every
+    aggregate then groups (instead of each re-joining a million assignments)."""
     from customers.models import Customer
 
-    return f"JOIN {_table(Customer)} c ON c.id = t.customer_id JOIN {_table(get_user_model())} u ON u.id = c.owner_id"
+    cursor.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
+    cursor.execute(
+        f"""
+CREATE TEMPORARY TABLE {SCOPE_TABLE} AS
+SELECT t.customer_id, c.owner_id, u.team_id, c.territory_id, t.revenue, t.growth, t.abc_class, t.bcg_quadrant,
+    t.revenue_rank
+FROM {_table(TierAssignment)} t
+JOIN {_table(Customer)} c ON c.id = t.customer_id
+JOIN {_table(get_user_model())} u ON u.id = c.owner_id
+WHERE t.run_id = %(run)s
+""",  # noqa: S608 - table names only; values are bound
+        {"run": run.pk},
+    )
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {SCOPE_TABLE}")
 
 
 def _insert_revenue_bins(cursor, run: SegmentationRun) -> None:
@@ -67,10 +87,9 @@ def _insert_revenue_bins(cursor, run: SegmentationRun) -> None:
     cursor.execute(
         f"""
 INSERT INTO {_table(RevenueBin)} (run_id, owner_id, team_id, territory_id, value_bin, customers, revenue)
-SELECT t.run_id, c.owner_id, u.team_id, c.territory_id, {value_bin}, COUNT(*), {_money_sum("t.revenue")}
-FROM {_table(TierAssignment)} t {_joins()}
-WHERE t.run_id = %(run)s
-GROUP BY t.run_id, c.owner_id, u.team_id, c.territory_id, {value_bin}
+SELECT %(run)s, t.owner_id, t.team_id, t.territory_id, {value_bin}, COUNT(*), {_money_sum("t.revenue")}
+FROM {SCOPE_TABLE} t
+GROUP BY t.owner_id, t.team_id, t.territory_id, {value_bin}
 """,  # noqa: S608 - table names and fixed fragments only; values are bound
         {"run": run.pk},
     )
@@ -88,10 +107,10 @@ def _insert_bcg_bins(cursor, run: SegmentationRun) -> None:
         f"""
 INSERT INTO {_table(BcgBin)} (run_id, owner_id, team_id, territory_id, value_bin, growth_bin, bcg_quadrant,
     customers)
-SELECT t.run_id, c.owner_id, u.team_id, c.territory_id, {value_bin}, {growth_bin}, t.bcg_quadrant, COUNT(*)
-FROM {_table(TierAssignment)} t {_joins()}
-WHERE t.run_id = %(run)s AND t.revenue > 0
-GROUP BY t.run_id, c.owner_id, u.team_id, c.territory_id, {value_bin}, {growth_bin}, t.bcg_quadrant
+SELECT %(run)s, t.owner_id, t.team_id, t.territory_id, {value_bin}, {growth_bin}, t.bcg_quadrant, COUNT(*)
+FROM {SCOPE_TABLE} t
+WHERE t.revenue > 0
+GROUP BY t.owner_id, t.team_id, t.territory_id, {value_bin}, {growth_bin}, t.bcg_quadrant
 """,  # noqa: S608 - table names and fixed fragments only; values are bound
         {"run": run.pk},
     )
@@ -102,13 +121,13 @@ def _insert_top_points(cursor, run: SegmentationRun) -> None:
         f"""
 INSERT INTO {_table(BcgTopPoint)} (run_id, owner_id, team_id, territory_id, customer_id, revenue, growth,
     abc_class, bcg_quadrant, revenue_rank)
-SELECT run_id, owner_id, team_id, territory_id, customer_id, revenue, growth, abc_class, bcg_quadrant, revenue_rank
+SELECT %(run)s, owner_id, team_id, territory_id, customer_id, revenue, growth, abc_class, bcg_quadrant, revenue_rank
 FROM (
-    SELECT t.run_id, c.owner_id, u.team_id, c.territory_id, t.customer_id, t.revenue, t.growth, t.abc_class,
+    SELECT t.owner_id, t.team_id, t.territory_id, t.customer_id, t.revenue, t.growth, t.abc_class,
         t.bcg_quadrant, COALESCE(t.revenue_rank, 0) AS revenue_rank,
-        ROW_NUMBER() OVER (PARTITION BY c.owner_id, c.territory_id ORDER BY t.revenue_rank, t.customer_id) AS n
-    FROM {_table(TierAssignment)} t {_joins()}
-    WHERE t.run_id = %(run)s AND t.revenue > 0
+        ROW_NUMBER() OVER (PARTITION BY t.owner_id, t.territory_id ORDER BY t.revenue_rank, t.customer_id) AS n
+    FROM {SCOPE_TABLE} t
+    WHERE t.revenue > 0
 ) AS ranked
 WHERE n <= %(cap)s
 """,  # noqa: S608 - table names only; values are bound
@@ -135,16 +154,15 @@ def _insert_fell_from_a(cursor, run: SegmentationRun, previous: SegmentationRun)
         f"""
 INSERT INTO {_table(FellFromA)} (run_id, owner_id, team_id, territory_id, customer_id, abc_class, revenue,
     previous_revenue, revenue_rank)
-SELECT run_id, owner_id, team_id, territory_id, customer_id, abc_class, revenue, previous_revenue, revenue_rank
+SELECT %(run)s, owner_id, team_id, territory_id, customer_id, abc_class, revenue, previous_revenue, revenue_rank
 FROM (
-    SELECT t.run_id, c.owner_id, u.team_id, c.territory_id, t.customer_id, t.abc_class, t.revenue,
+    SELECT t.owner_id, t.team_id, t.territory_id, t.customer_id, t.abc_class, t.revenue,
         p.revenue AS previous_revenue, COALESCE(t.revenue_rank, 0) AS revenue_rank,
-        ROW_NUMBER() OVER (PARTITION BY c.owner_id, c.territory_id ORDER BY t.revenue_rank, t.customer_id) AS n
-    FROM {_table(TierAssignment)} t
+        ROW_NUMBER() OVER (PARTITION BY t.owner_id, t.territory_id ORDER BY t.revenue_rank, t.customer_id) AS n
+    FROM {SCOPE_TABLE} t
     JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = t.customer_id
         AND p.abc_class = 'A'
-    {_joins()}
-    WHERE t.run_id = %(run)s AND t.abc_class <> 'A'
+    WHERE t.abc_class <> 'A'
 ) AS fell
 WHERE n <= %(cap)s
 """,  # noqa: S608 - table names only; values are bound
@@ -155,12 +173,14 @@ WHERE n <= %(cap)s
 def store_dashboard_aggregates(run: SegmentationRun, previous: SegmentationRun | None) -> None:
     """Write the run's dashboard aggregates (after its assignments; `previous` is the run live before it)."""
     with connection.cursor() as cursor:
+        _create_scope(cursor, run)
         _insert_revenue_bins(cursor, run)
         _insert_bcg_bins(cursor, run)
         _insert_top_points(cursor, run)
         _insert_stage_counts(cursor, run)
         if previous is not None:
             _insert_fell_from_a(cursor, run, previous)
+        cursor.execute(f"DROP TABLE {SCOPE_TABLE}")
         if connection.vendor == "postgresql":
             # fresh statistics, or the planner takes the new run's rows for a handful and scans all runs' rows
             for model in AGGREGATE_MODELS:
