@@ -416,15 +416,13 @@ def _ratio(numerator: str, denominator: str, cap: str, *, postgres: bool) -> str
     )
 
 
-def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
-    """The run on SQLite: one INSERT … SELECT (PostgreSQL: `_postgres_statements`)."""
-    from customers.models import Customer, Order
-    from salesforce_auto.models import VisitReport
-
+def _run_params(run: SegmentationRun) -> dict:
+    """The bound parameters both databases' statements share: the windows, the cut-offs and the growth threshold
+    in scaled integers, the local time zone and the high-value classes."""
     windows = Windows.for_run(as_of=run.as_of, window_months=run.window_months)
     adapt = connection.ops.adapt_datetimefield_value
     high_value = [c for c in run.high_value_classes if c in AbcClass.values] or ["A"]
-    params = {
+    return {
         "run": run.pk,
         "ws": adapt(windows.window_start),
         "we": adapt(windows.window_end),
@@ -437,6 +435,14 @@ def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
         "hv1": high_value[0],
         "hv2": high_value[-1],
     }
+
+
+def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
+    """The run on SQLite: one INSERT … SELECT (PostgreSQL: `_postgres_statements`)."""
+    from customers.models import Customer, Order
+    from salesforce_auto.models import VisitReport
+
+    params = _run_params(run)
     # Integer cents: SQLite has no decimal type; every boundary is an integer comparison, and the ratios
     # (growth, share of wallet) are rounded in integers too.
     params["visit_cost"] = int(run.visit_cost * 100)
@@ -554,22 +560,9 @@ def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None)
     from customers.models import Customer, Order
     from salesforce_auto.models import VisitReport
 
-    windows = Windows.for_run(as_of=run.as_of, window_months=run.window_months)
-    adapt = connection.ops.adapt_datetimefield_value
-    high_value = [c for c in run.high_value_classes if c in AbcClass.values] or ["A"]
     params = {
-        "run": run.pk,
+        **_run_params(run),
         "previous": previous.pk if previous else None,
-        "ws": adapt(windows.window_start),
-        "we": adapt(windows.window_end),
-        "ps": adapt(windows.previous_start),
-        "as_of": run.as_of.isoformat(),
-        "a": _scaled(run.a_cutoff),
-        "b": _scaled(run.b_cutoff),
-        "g": SCALE + _scaled(run.growth_threshold),
-        "tz": settings.TIME_ZONE,
-        "hv1": high_value[0],
-        "hv2": high_value[-1],
         "visit_cost": int(run.visit_cost * 100),
     }
 
