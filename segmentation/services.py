@@ -416,6 +416,27 @@ def _ratio(numerator: str, denominator: str, cap: str, *, postgres: bool) -> str
     )
 
 
+def _classification(exact: str) -> str:
+    """abc_class and high_growth of a ranked row (DESIGN §3), exactly: comparisons in scaled 64-bit integers
+    while they cannot overflow, beyond in the database's exact type (`exact` casts to it)."""
+
+    def below(prior: str, cutoff: str) -> str:
+        # prior < cutoff × total
+        return (
+            f"(CASE WHEN total < {BIG_TOTAL} THEN {prior} * {SCALE} < %({cutoff})s * total"
+            f" ELSE {prior}{exact} * {SCALE} < %({cutoff})s * total{exact} END)"
+        )
+
+    return f"""
+        CASE WHEN revenue > 0 AND {below("prior", "a")} THEN 'A'
+             WHEN revenue > 0 AND {below("prior", "b")} THEN 'B'
+             ELSE 'C' END AS abc_class,
+        CASE WHEN previous_revenue = 0 THEN revenue > 0
+             WHEN revenue < {BIG_REVENUE} AND previous_revenue < {BIG_REVENUE}
+                THEN revenue * {SCALE} >= previous_revenue * %(g)s
+             ELSE revenue{exact} * {SCALE} >= previous_revenue{exact} * %(g)s END AS high_growth"""
+
+
 def _run_params(run: SegmentationRun) -> dict:
     """The bound parameters both databases' statements share: the windows, the cut-offs and the growth threshold
     in scaled integers, the local time zone and the high-value classes."""
@@ -453,13 +474,6 @@ def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
     share = _ratio("revenue", "annual", "99999.9999", postgres=False)
     greatest = "MAX"
     exact = " * 1.0"  # beyond ~9 × 10¹² in money SQLite has no exact type left
-
-    def below(prior: str, cutoff: str) -> str:
-        # prior < cutoff × total, exactly: in 64-bit integers while they cannot overflow
-        return (
-            f"(CASE WHEN total < {BIG_TOTAL} THEN {prior} * {SCALE} < %({cutoff})s * total"
-            f" ELSE {prior}{exact} * {SCALE} < %({cutoff})s * total{exact} END)"
-        )
 
     amount, cost, volume = money.format("amount"), money.format("cost"), money.format("c.monthly_purchase_volume")
     sql = f"""
@@ -504,14 +518,7 @@ WITH o AS (
     FROM base
     WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), classed AS (
-    SELECT ranked.*,
-        CASE WHEN revenue > 0 AND {below("prior", "a")} THEN 'A'
-             WHEN revenue > 0 AND {below("prior", "b")} THEN 'B'
-             ELSE 'C' END AS abc_class,
-        CASE WHEN previous_revenue = 0 THEN revenue > 0
-             WHEN revenue < {BIG_REVENUE} AND previous_revenue < {BIG_REVENUE}
-                THEN revenue * {SCALE} >= previous_revenue * %(g)s
-             ELSE revenue{exact} * {SCALE} >= previous_revenue{exact} * %(g)s END AS high_growth
+    SELECT ranked.*, {_classification(exact)}
     FROM ranked
 )
 SELECT %(run)s, customer_id, {out.format("revenue")}, {out.format("previous_revenue")},
@@ -565,13 +572,6 @@ def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None)
         "previous": previous.pk if previous else None,
         "visit_cost": int(run.visit_cost * 100),
     }
-
-    def below(prior: str, cutoff: str) -> str:
-        # prior < cutoff × total, exactly: in 64-bit integers while they cannot overflow
-        return (
-            f"(CASE WHEN total < {BIG_TOTAL} THEN {prior} * {SCALE} < %({cutoff})s * total"
-            f" ELSE {prior}::numeric * {SCALE} < %({cutoff})s * total::numeric END)"
-        )
 
     def out(cents: str) -> str:
         return f"({cents} * 0.01)"  # exact: a bigint times a numeric with two decimals
@@ -632,14 +632,7 @@ WITH v AS (
     FROM base
     WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), classed AS (
-    SELECT ranked.*,
-        CASE WHEN revenue > 0 AND {below("prior", "a")} THEN 'A'
-             WHEN revenue > 0 AND {below("prior", "b")} THEN 'B'
-             ELSE 'C' END AS abc_class,
-        CASE WHEN previous_revenue = 0 THEN revenue > 0
-             WHEN revenue < {BIG_REVENUE} AND previous_revenue < {BIG_REVENUE}
-                THEN revenue * {SCALE} >= previous_revenue * %(g)s
-             ELSE revenue::numeric * {SCALE} >= previous_revenue::numeric * %(g)s END AS high_growth
+    SELECT ranked.*, {_classification("::numeric")}
     FROM ranked
 ), assigned AS MATERIALIZED (
     SELECT customer_id, owner_id, territory_id, revenue, previous_revenue, abc_class,
