@@ -239,9 +239,13 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
             models.CheckConstraint(condition=Q(cost__gte=0), name="order_cost_not_negative"),
         ]
-        # No index on ordered_at alone: segmentation scans the window with one GROUP BY (a sequential scan),
-        # a customer's orders use (customer, ordered_at), and each extra index slows every import.
-        indexes = [models.Index(fields=["customer", "ordered_at"])]
+        # One index: a customer's orders by time. On PostgreSQL it also covers amount and cost, so the
+        # segmentation run's grouped pass is a parallel index-only scan already in customer order (a streaming
+        # GROUP BY, no hash table of a million customers). No index on ordered_at alone: each extra index slows
+        # every import.
+        indexes = [
+            models.Index(fields=["customer", "ordered_at"], include=["amount", "cost"], name="order_customer_time")
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} {self.ordered_at:%Y-%m-%d} {self.amount}"

@@ -10,9 +10,11 @@ rep, a manager's teams, one team or one territory is a plain sum of rows.
 - BcgTopPoint: the top customers by revenue per owner and territory → the BCG chart's points of any scope.
 - FellFromA: customers that fell from A against the previous live run, the first few per owner and territory.
 
-The run's assignments are joined once with their customers and owners into a narrow temporary table; each
-aggregate is then one set-based INSERT … SELECT over it (PostgreSQL and SQLite alike; on SQLite, money is summed
-in integer cents). The bins use LN and FLOOR, which Django registers on SQLite connections.
+Each aggregate, and the run's SegmentStat rows, is one set-based INSERT … SELECT grouping a relation with one row
+per customer of the run (SCOPE_COLUMNS): on PostgreSQL the run's own statement runs them as data-modifying CTEs
+over the rows it has just computed, so nothing re-reads the million assignments; on SQLite the assignments are
+joined once with their customers, owners and previous assignments into a temporary table (money summed in integer
+cents there). The bins use LN and FLOOR, which Django registers on SQLite connections.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from segmentation.models import (
     FellFromA,
     RevenueBin,
     SegmentationRun,
+    SegmentStat,
     StageCount,
     TierAssignment,
 )
@@ -38,6 +41,7 @@ BCG_GROWTH_BIN_MIN = -4  # growth ≥ −1 always (revenue ≥ 0)
 BCG_GROWTH_BIN_MAX = 12  # growth of +300% and more shares the top bin
 FELL_FROM_A_PER_CELL = 50
 BCG_TOP_PER_CELL = 200
+TOP_REACH = 20_000  # the top points of a cell are ranked among the run's first TOP_REACH when they all fall there
 
 AGGREGATE_MODELS = (RevenueBin, BcgBin, BcgTopPoint, StageCount, FellFromA)
 
@@ -48,7 +52,7 @@ def _table(model) -> str:
 
 def _log_bin(column: str, per_decade: int) -> str:
     # a tiny epsilon keeps exact powers of ten (1000.00) in the bin they start, despite binary rounding
-    return f"CAST(FLOOR(LN(CAST({column} AS DOUBLE PRECISION)) * {per_decade} / LN(10) + 1e-9) AS INTEGER)"
+    return f"CAST(FLOOR(LN({column}) * {per_decade} / LN(10) + 1e-9) AS INTEGER)"
 
 
 def _money_sum(column: str) -> str:
@@ -57,134 +61,148 @@ def _money_sum(column: str) -> str:
     return f"SUM(CAST(ROUND({column} * 100) AS INTEGER)) / 100.0"
 
 
-SCOPE_TABLE = "segmentation_run_scope"  # a temporary table: the run's assignments with owner, team, territory
+SCOPE_TABLE = "segmentation_run_scope"  # SQLite: a temporary table of the run's assignments with their scope
+
+# The relation every aggregate groups: one row per customer of the run with these columns (PostgreSQL: the
+# run's statement provides them as a CTE; SQLite: `_create_scope` joins them into SCOPE_TABLE).
+SCOPE_COLUMNS = (
+    "customer_id, owner_id, team_id, territory_id, stage, revenue, revenue_float, growth, abc_class, bcg_quadrant, "
+    "revenue_rank, previous_abc_class, previous_bcg_quadrant, previous_run_revenue"
+)  # revenue_float: the revenue as a double, for the logarithmic bins; the last three are the previous live run's
 
 
-def _create_scope(cursor, run: SegmentationRun) -> None:
-    """One join of the run's assignments with their customers and owners into a narrow temporary table that every
-    aggregate then groups (instead of each re-joining a million assignments)."""
-    from customers.models import Customer
-
-    cursor.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
-    cursor.execute(
-        f"""
-CREATE TEMPORARY TABLE {SCOPE_TABLE} AS
-SELECT t.customer_id, c.owner_id, u.team_id, c.territory_id, t.revenue, t.growth, t.abc_class, t.bcg_quadrant,
-    t.revenue_rank
-FROM {_table(TierAssignment)} t
-JOIN {_table(Customer)} c ON c.id = t.customer_id
-JOIN {_table(get_user_model())} u ON u.id = c.owner_id
-WHERE t.run_id = %(run)s
-""",  # noqa: S608 - table names only; values are bound
-        {"run": run.pk},
-    )
-    if connection.vendor == "postgresql":
-        cursor.execute(f"ANALYZE {SCOPE_TABLE}")
-
-
-def _insert_revenue_bins(cursor, run: SegmentationRun) -> None:
-    value_bin = f"CASE WHEN t.revenue > 0 THEN {_log_bin('t.revenue', PARETO_BINS_PER_DECADE)} END"
-    cursor.execute(
-        f"""
-INSERT INTO {_table(RevenueBin)} (run_id, owner_id, team_id, territory_id, value_bin, customers, revenue)
-SELECT %(run)s, t.owner_id, t.team_id, t.territory_id, {value_bin}, COUNT(*), {_money_sum("t.revenue")}
-FROM {SCOPE_TABLE} t
-GROUP BY t.owner_id, t.team_id, t.territory_id, {value_bin}
-""",  # noqa: S608 - table names and fixed fragments only; values are bound
-        {"run": run.pk},
-    )
-
-
-def _insert_bcg_bins(cursor, run: SegmentationRun) -> None:
-    value_bin = _log_bin("t.revenue", BCG_VALUE_BINS_PER_DECADE)
+def aggregate_statements(source: str) -> list[tuple[str, str]]:
+    """(name, INSERT … SELECT) of the run's SegmentStat rows and of each dashboard aggregate, grouping `source`
+    (a relation with SCOPE_COLUMNS). Bound parameters: `aggregate_params`."""
+    value_bin = f"CASE WHEN t.revenue > 0 THEN {_log_bin('t.revenue_float', PARETO_BINS_PER_DECADE)} END"
+    bcg_value_bin = _log_bin("t.revenue_float", BCG_VALUE_BINS_PER_DECADE)
     per_unit = BCG_GROWTH_BINS_PER_UNIT
     growth_bin = (
         f"CASE WHEN t.growth IS NULL THEN NULL "
         f"WHEN t.growth >= {BCG_GROWTH_BIN_MAX / per_unit} THEN {BCG_GROWTH_BIN_MAX} "
         f"ELSE CAST(FLOOR(CAST(t.growth AS DOUBLE PRECISION) * {per_unit} + 1e-9) AS INTEGER) END"
     )
-    cursor.execute(
-        f"""
-INSERT INTO {_table(BcgBin)} (run_id, owner_id, team_id, territory_id, value_bin, growth_bin, bcg_quadrant,
-    customers)
-SELECT %(run)s, t.owner_id, t.team_id, t.territory_id, {value_bin}, {growth_bin}, t.bcg_quadrant, COUNT(*)
-FROM {SCOPE_TABLE} t
+    cell = "t.owner_id, t.team_id, t.territory_id"
+    first_in_cell = "ROW_NUMBER() OVER (PARTITION BY t.owner_id, t.territory_id ORDER BY t.revenue_rank, t.customer_id)"
+    # noqa below: S608 - table names and fixed fragments only; every value is a bound parameter
+    return [
+        (
+            "stats",
+            f"""INSERT INTO {_table(SegmentStat)} (run_id, owner_id, team_id, territory_id, abc_class, bcg_quadrant,
+    previous_abc_class, previous_bcg_quadrant, customers, revenue)
+SELECT %(run)s, {cell}, t.abc_class, t.bcg_quadrant, COALESCE(t.previous_abc_class, ''),
+    COALESCE(t.previous_bcg_quadrant, ''), COUNT(*), {_money_sum("t.revenue")}
+FROM {source} t
+GROUP BY {cell}, t.abc_class, t.bcg_quadrant, COALESCE(t.previous_abc_class, ''),
+    COALESCE(t.previous_bcg_quadrant, '')""",  # noqa: S608
+        ),
+        (
+            "revenue_bins",
+            f"""INSERT INTO {_table(RevenueBin)} (run_id, owner_id, team_id, territory_id, value_bin, customers,
+    revenue)
+SELECT %(run)s, {cell}, {value_bin}, COUNT(*), {_money_sum("t.revenue")}
+FROM {source} t
+GROUP BY {cell}, {value_bin}""",  # noqa: S608
+        ),
+        (
+            "bcg_bins",
+            f"""INSERT INTO {_table(BcgBin)} (run_id, owner_id, team_id, territory_id, value_bin, growth_bin,
+    bcg_quadrant, customers)
+SELECT %(run)s, {cell}, {bcg_value_bin}, {growth_bin}, t.bcg_quadrant, COUNT(*)
+FROM {source} t
 WHERE t.revenue > 0
-GROUP BY t.owner_id, t.team_id, t.territory_id, {value_bin}, {growth_bin}, t.bcg_quadrant
-""",  # noqa: S608 - table names and fixed fragments only; values are bound
-        {"run": run.pk},
-    )
-
-
-def _insert_top_points(cursor, run: SegmentationRun) -> None:
-    cursor.execute(
-        f"""
-INSERT INTO {_table(BcgTopPoint)} (run_id, owner_id, team_id, territory_id, customer_id, revenue, growth,
-    abc_class, bcg_quadrant, revenue_rank)
-SELECT %(run)s, owner_id, team_id, territory_id, customer_id, revenue, growth, abc_class, bcg_quadrant, revenue_rank
+GROUP BY {cell}, {bcg_value_bin}, {growth_bin}, t.bcg_quadrant""",  # noqa: S608
+        ),
+        (
+            "top_points",
+            # The first rows of each cell by rank, without sorting a million: a cell whose first rows all rank
+            # within TOP_REACH overall (it has top_cap of them there, or all it has) is ranked from those only;
+            # the rows of any other cell are all ranked. The sort carries the narrow key columns; the rows' other
+            # columns are joined back.
+            f"""INSERT INTO {_table(BcgTopPoint)} (run_id, owner_id, team_id, territory_id, customer_id, revenue,
+    growth, abc_class, bcg_quadrant, revenue_rank)
+SELECT %(run)s, {cell}, t.customer_id, t.revenue, t.growth, t.abc_class, t.bcg_quadrant, COALESCE(t.revenue_rank, 0)
+FROM {source} t
+JOIN (
+    SELECT customer_id FROM (
+        SELECT t.customer_id, {first_in_cell} AS n
+        FROM {source} t
+        LEFT JOIN (
+            SELECT owner_id, COALESCE(territory_id, 0) AS territory_key
+            FROM {source}
+            WHERE revenue > 0
+            GROUP BY owner_id, COALESCE(territory_id, 0)
+            HAVING COUNT(*) FILTER (WHERE revenue_rank <= %(top_reach)s)
+                < CASE WHEN COUNT(*) < %(top_cap)s THEN COUNT(*) ELSE %(top_cap)s END
+        ) AS beyond ON beyond.owner_id = t.owner_id AND beyond.territory_key = COALESCE(t.territory_id, 0)
+        WHERE t.revenue > 0 AND (t.revenue_rank <= %(top_reach)s OR beyond.owner_id IS NOT NULL)
+    ) AS ranked
+    WHERE n <= %(top_cap)s
+) AS top ON top.customer_id = t.customer_id""",  # noqa: S608
+        ),
+        (
+            "stage_counts",
+            f"""INSERT INTO {_table(StageCount)} (run_id, owner_id, team_id, territory_id, stage, customers)
+SELECT %(run)s, {cell}, t.stage, COUNT(*)
+FROM {source} t
+GROUP BY {cell}, t.stage""",  # noqa: S608
+        ),
+        (
+            "fell_from_a",
+            f"""INSERT INTO {_table(FellFromA)} (run_id, owner_id, team_id, territory_id, customer_id, abc_class,
+    revenue, previous_revenue, revenue_rank)
+SELECT %(run)s, owner_id, team_id, territory_id, customer_id, abc_class, revenue, previous_run_revenue, revenue_rank
 FROM (
-    SELECT t.owner_id, t.team_id, t.territory_id, t.customer_id, t.revenue, t.growth, t.abc_class,
-        t.bcg_quadrant, COALESCE(t.revenue_rank, 0) AS revenue_rank,
-        ROW_NUMBER() OVER (PARTITION BY t.owner_id, t.territory_id ORDER BY t.revenue_rank, t.customer_id) AS n
-    FROM {SCOPE_TABLE} t
-    WHERE t.revenue > 0
-) AS ranked
-WHERE n <= %(cap)s
-""",  # noqa: S608 - table names only; values are bound
-        {"run": run.pk, "cap": BCG_TOP_PER_CELL},
-    )
+    SELECT {cell}, t.customer_id, t.abc_class, t.revenue, t.previous_run_revenue,
+        COALESCE(t.revenue_rank, 0) AS revenue_rank, {first_in_cell} AS n
+    FROM {source} t
+    WHERE t.previous_abc_class = 'A' AND t.abc_class <> 'A'
+) AS fell
+WHERE n <= %(fell_cap)s""",  # noqa: S608
+        ),
+    ]
 
 
-def _insert_stage_counts(cursor, run: SegmentationRun) -> None:
+def aggregate_params(run: SegmentationRun) -> dict:
+    return {"run": run.pk, "top_cap": BCG_TOP_PER_CELL, "top_reach": TOP_REACH, "fell_cap": FELL_FROM_A_PER_CELL}
+
+
+def _create_scope(cursor, run: SegmentationRun, previous: SegmentationRun | None) -> None:
+    """SQLite: one join of the run's assignments with their customers, owners and previous assignments into a
+    narrow temporary table with SCOPE_COLUMNS, which every aggregate then groups."""
     from customers.models import Customer
 
+    cursor.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
     cursor.execute(
         f"""
-INSERT INTO {_table(StageCount)} (run_id, owner_id, team_id, territory_id, stage, customers)
-SELECT %(run)s, c.owner_id, u.team_id, c.territory_id, c.stage, COUNT(*)
-FROM {_table(Customer)} c JOIN {_table(get_user_model())} u ON u.id = c.owner_id
-GROUP BY c.owner_id, u.team_id, c.territory_id, c.stage
+CREATE TEMPORARY TABLE {SCOPE_TABLE} AS
+SELECT t.customer_id, c.owner_id, u.team_id, c.territory_id, c.stage, t.revenue,
+    CAST(t.revenue AS DOUBLE PRECISION) AS revenue_float, t.growth, t.abc_class,
+    t.bcg_quadrant, t.revenue_rank, p.abc_class AS previous_abc_class, p.bcg_quadrant AS previous_bcg_quadrant,
+    p.revenue AS previous_run_revenue
+FROM {_table(TierAssignment)} t
+JOIN {_table(Customer)} c ON c.id = t.customer_id
+JOIN {_table(get_user_model())} u ON u.id = c.owner_id
+LEFT JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = t.customer_id
+WHERE t.run_id = %(run)s
 """,  # noqa: S608 - table names only; values are bound
-        {"run": run.pk},
-    )
-
-
-def _insert_fell_from_a(cursor, run: SegmentationRun, previous: SegmentationRun) -> None:
-    cursor.execute(
-        f"""
-INSERT INTO {_table(FellFromA)} (run_id, owner_id, team_id, territory_id, customer_id, abc_class, revenue,
-    previous_revenue, revenue_rank)
-SELECT %(run)s, owner_id, team_id, territory_id, customer_id, abc_class, revenue, previous_revenue, revenue_rank
-FROM (
-    SELECT t.owner_id, t.team_id, t.territory_id, t.customer_id, t.abc_class, t.revenue,
-        p.revenue AS previous_revenue, COALESCE(t.revenue_rank, 0) AS revenue_rank,
-        ROW_NUMBER() OVER (PARTITION BY t.owner_id, t.territory_id ORDER BY t.revenue_rank, t.customer_id) AS n
-    FROM {SCOPE_TABLE} t
-    JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = t.customer_id
-        AND p.abc_class = 'A'
-    WHERE t.abc_class <> 'A'
-) AS fell
-WHERE n <= %(cap)s
-""",  # noqa: S608 - table names only; values are bound
-        {"run": run.pk, "previous": previous.pk, "cap": FELL_FROM_A_PER_CELL},
+        {"run": run.pk, "previous": previous.pk if previous else None},
     )
 
 
 def store_dashboard_aggregates(run: SegmentationRun, previous: SegmentationRun | None) -> None:
-    """Write the run's dashboard aggregates (after its assignments; `previous` is the run live before it)."""
+    """Write the run's stats and dashboard aggregates (after its assignments; `previous` is the run live before
+    it). On PostgreSQL the run's statement wrote them already, from the rows it computed: only statistics here."""
     with connection.cursor() as cursor:
-        _create_scope(cursor, run)
-        _insert_revenue_bins(cursor, run)
-        _insert_bcg_bins(cursor, run)
-        _insert_top_points(cursor, run)
-        _insert_stage_counts(cursor, run)
-        if previous is not None:
-            _insert_fell_from_a(cursor, run, previous)
-        cursor.execute(f"DROP TABLE {SCOPE_TABLE}")
         if connection.vendor == "postgresql":
             # fresh statistics, or the planner takes the new run's rows for a handful and scans all runs' rows
             for model in AGGREGATE_MODELS:
                 cursor.execute(f"ANALYZE {_table(model)}")
+            return
+        _create_scope(cursor, run, previous)
+        for _name, sql in aggregate_statements(SCOPE_TABLE):
+            cursor.execute(sql, aggregate_params(run))
+        cursor.execute(f"DROP TABLE {SCOPE_TABLE}")
 
 
 def delete_dashboard_aggregates(run_ids) -> None:

@@ -1,11 +1,12 @@
 """Segmentation writes: starting, computing and switching runs (DESIGN §3), and the nightly dormancy sync.
 
 The computation is set-based, from one grouped pass over the orders (FILTER clauses for the two windows)
-followed by window functions. PostgreSQL: the grouped pass is a parallel CREATE TEMP TABLE AS, then one
-statement writes the assignments and the dashboard stats and returns the Pareto slices. SQLite: one
-`INSERT … SELECT` of the assignments, then the stats and the slices. Money is exact: both compute in integer
-cents (bigint on PostgreSQL, ratios in `numeric`), and every boundary (cut-offs, growth threshold) is an integer
-comparison (numeric beyond 64 bits on PostgreSQL)."""
+followed by window functions. PostgreSQL: the grouped pass is a parallel CREATE TEMP TABLE AS streaming a
+covering index in customer order; the R and F tiles come from per-key counts of it; then one statement writes
+the assignments, the stats and the dashboard aggregates and returns the Pareto slices. SQLite: one
+`INSERT … SELECT` of the assignments, then the stats and aggregates, then the slices. Money is exact: both compute
+in integer cents (bigint on PostgreSQL, ratios in `numeric`), and every boundary (cut-offs, growth threshold) is
+an integer comparison (numeric beyond 64 bits on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,12 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from crm.access import is_admin, is_manager
-from segmentation.aggregates import delete_dashboard_aggregates, store_dashboard_aggregates
+from segmentation.aggregates import (
+    aggregate_params,
+    aggregate_statements,
+    delete_dashboard_aggregates,
+    store_dashboard_aggregates,
+)
 from segmentation.models import AbcClass, RunLock, RunStatus, SegmentationRun, SegmentStat, TierAssignment
 from segmentation.windows import Windows
 
@@ -378,7 +384,6 @@ def compute_run(*, run_id: int) -> SegmentationRun | None:
             previous = SegmentationRun.objects.filter(live=True).first()
             slices = _insert_assignments(run, previous)
             _beat(run.pk, 70)
-            _insert_stats(run, previous)
             store_dashboard_aggregates(run, previous)
             _beat(run.pk, 85)
             pareto, total, count = _pareto(run, slices)
@@ -459,7 +464,7 @@ def _run_params(run: SegmentationRun) -> dict:
 
 
 def _assignment_sql(run: SegmentationRun) -> tuple[str, dict]:
-    """The run on SQLite: one INSERT … SELECT (PostgreSQL: `_postgres_statements`)."""
+    """The run on SQLite: one INSERT … SELECT (PostgreSQL: `_postgres_statement`)."""
     from customers.models import Customer, Order
     from salesforce_auto.models import VisitReport
 
@@ -546,29 +551,128 @@ ORDER BY customer_id
 # SUM(bigint) keeps a 128-bit state in memory of its own per group, several times slower in the grouped pass.
 SUM_CENTS = "segmentation_sum_cents"
 RUN_ORDERS_TABLE = "segmentation_run_orders"
+TILES = 5  # NTILE(5): the R, F and M scores
+# Sentinels that put every row before a tile's start (a start past the last row): no recency is below
+# −2⁶², no frequency above 2⁶².
+_BEFORE_ALL_DESC, _BEFORE_ALL_ASC = -(2**62), 2**62
 
 
-def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None) -> tuple[str, str, dict]:
-    """The run on PostgreSQL as two statements over one connection.
+def ntile_starts(count: int, tiles: int = TILES) -> list[int]:
+    """The 0-based positions where tiles 2…n start when NTILE(tiles) deals `count` ordered rows, as PostgreSQL
+    deals them: count // tiles rows each, one more in the first count % tiles; one row each when fewer rows."""
+    size, extra = divmod(count, tiles)
+    starts, position = [], 0
+    for tile in range(1, tiles):
+        position += size + (1 if tile <= extra else 0)
+        starts.append(position)
+    return starts
 
-    1. The grouped pass over the orders (both windows, FILTER clauses) into a temporary table: a
-       CREATE TABLE AS can use parallel workers, an INSERT … SELECT cannot (PostgreSQL 15), and this scan
-       is most of the work.
-    2. One statement joining it to the customers, ranking them with as few sorts as the rules allow, and
-       writing the assignments and the stats (data-modifying CTEs over one materialised result), returning the
-       Pareto slices (slice, last rank, revenue in cents, customers).
 
-    Sorts: the RFM tiles sort the narrow rows of the grouped pass (the customers with an order are exactly
-    the ones scored); one sort of the joined rows over (revenue DESC, id) gives the ABC running sum and the
-    revenue rank; the last one is by customer id, the order the (run, customer) index is written in.
-    """
+def _orders_sql() -> str:
+    """The grouped pass over the orders, both windows at once (FILTER clauses), into a temporary table.
+
+    A CREATE TABLE AS can use parallel workers (an INSERT … SELECT cannot, PostgreSQL 15), and with hash
+    aggregation off for it the plan is a parallel index-only scan of the (customer, ordered_at) index that
+    covers amount and cost, grouped as it streams in customer order: hashing a million customers' groups was
+    most of the run's time."""
+    from customers.models import Order
+
+    return f"""
+CREATE TEMP TABLE {RUN_ORDERS_TABLE} ON COMMIT DROP AS
+SELECT customer_id,
+    {SUM_CENTS}((amount * 100)::bigint) FILTER (WHERE ordered_at >= %(ws)s) AS revenue,
+    {SUM_CENTS}((cost * 100)::bigint) FILTER (WHERE ordered_at >= %(ws)s) AS cost,
+    COUNT(*) FILTER (WHERE ordered_at >= %(ws)s) AS frequency,
+    {SUM_CENTS}((amount * 100)::bigint) FILTER (WHERE ordered_at >= %(ps)s AND ordered_at < %(ws)s)
+        AS previous_revenue,
+    %(as_of)s::date - (MAX(ordered_at) AT TIME ZONE %(tz)s)::date AS recency_days
+FROM {_table(Order)}
+WHERE ordered_at < %(we)s
+GROUP BY customer_id
+"""  # noqa: S608 - table names and fixed fragments only; every value is a bound parameter
+
+
+def _tile_cuts(cursor, column: str, histogram: list[tuple[int, int]], starts: list[int], sentinel: int) -> list:
+    """Where each tile starts in the order (`column` in `histogram`'s order, ties by customer id ascending), as
+    (key, customer id) pairs: a row is before the start when its key comes before `key`, or equals it with a
+    smaller customer id. From the per-key counts, plus one lookup of the customer id for each start that falls
+    inside a group of equal keys (at most four), instead of sorting every row."""
+    total = sum(count for _key, count in histogram)
+    cuts, index, position = [], 0, 0
+    for start in starts:
+        if start >= total:
+            cuts.append((sentinel, 0))
+            continue
+        while position + histogram[index][1] <= start:
+            position += histogram[index][1]
+            index += 1
+        key = histogram[index][0]
+        if start == position:
+            cuts.append((key, -1))  # the group starts the tile: no customer id of it is before
+            continue
+        cursor.execute(
+            f"SELECT customer_id FROM {RUN_ORDERS_TABLE} WHERE {column} = %s ORDER BY customer_id OFFSET %s LIMIT 1",  # noqa: S608
+            [key, start - position],
+        )
+        cuts.append((key, cursor.fetchone()[0]))
+    return cuts
+
+
+def _tile_params(cursor) -> dict:
+    """The bound parameters of the R, F and M tiles of the run's statement (see `_tile_sql`), from the grouped
+    pass: DESIGN §3 scores with NTILE(5) over the customers with an order on or before as_of, which are exactly
+    its rows. R and F: one grouped count per recency and per frequency (a few hundred keys), then the cuts. M:
+    the start positions; the statement places each customer by its revenue rank."""
+    cursor.execute(
+        f"""SELECT GROUPING(recency_days), COALESCE(recency_days, frequency), COUNT(*) FROM {RUN_ORDERS_TABLE}
+            GROUP BY GROUPING SETS ((recency_days), (frequency))"""  # noqa: S608
+    )
+    rows = cursor.fetchall()
+    recency = sorted(((key, count) for by_frequency, key, count in rows if not by_frequency), reverse=True)
+    frequency = sorted((key, count) for by_frequency, key, count in rows if by_frequency)
+    scored = sum(count for _key, count in frequency)
+    starts = ntile_starts(scored)
+    params: dict = {"scored": scored}
+    for name, column, histogram, sentinel in (
+        ("r", "recency_days", recency, _BEFORE_ALL_DESC),
+        ("f", "frequency", frequency, _BEFORE_ALL_ASC),
+    ):
+        for tile, (key, customer) in enumerate(_tile_cuts(cursor, column, histogram, starts, sentinel), start=2):
+            params[f"{name}{tile}_key"], params[f"{name}{tile}_id"] = key, customer
+    for tile, start in enumerate(starts, start=2):
+        params[f"m{tile}_start"] = start
+    return params
+
+
+def _tile_sql(name: str, before: str) -> str:
+    """The tile of a scored row: 1 before tile 2's start, … 5 past tile 5's. `before` is the SQL condition of a
+    row before a start, with {key} and {id} for the start's bound parameters."""
+    whens = " ".join(
+        f"WHEN {before.format(key=f'%({name}{tile}_key)s', id=f'%({name}{tile}_id)s')} THEN {tile - 1}"
+        for tile in range(2, TILES + 1)
+    )
+    return f"CASE {whens} ELSE {TILES} END"
+
+
+def _postgres_statement(run: SegmentationRun, previous: SegmentationRun | None) -> tuple[str, dict]:
+    """The run on PostgreSQL after the grouped pass (`_orders_sql`, `_tile_params`): one statement joining it to
+    the customers, their owners and their previous assignments, ranking them with one sort, and writing the
+    assignments, the stats and every dashboard aggregate (data-modifying CTEs over one materialised result),
+    returning the Pareto slices (slice, last rank, revenue in cents, customers).
+
+    The only sorts of a million rows: (revenue DESC, id) for the ABC running sum, the revenue rank and the M
+    tile; by customer id, the order the (run, customer) index is written in. R and F tiles are compared with
+    their cuts (`_tile_params`). The M tile of a scored customer is its position in (revenue, id) order among
+    the scored, counted in the revenue-descending order: the scored ranked below its revenue, plus the scored
+    of equal revenue with a smaller id."""
     from django.contrib.auth import get_user_model
 
-    from customers.models import Customer, Order
+    from customers.models import Customer
     from salesforce_auto.models import VisitReport
 
     params = {
         **_run_params(run),
+        **aggregate_params(run),
         "previous": previous.pk if previous else None,
         "visit_cost": int(run.visit_cost * 100),
     }
@@ -577,121 +681,121 @@ def _postgres_statements(run: SegmentationRun, previous: SegmentationRun | None)
         return f"({cents} * 0.01)"  # exact: a bigint times a numeric with two decimals
 
     growth = _ratio("revenue - previous_revenue", "previous_revenue", "99999999.9999", postgres=True)
-    orders_sql = f"""
-CREATE TEMP TABLE {RUN_ORDERS_TABLE} ON COMMIT DROP AS
-SELECT customer_id,
-    {SUM_CENTS}((amount * 100)::bigint) FILTER (WHERE ordered_at >= %(ws)s) AS revenue,
-    {SUM_CENTS}((cost * 100)::bigint) FILTER (WHERE ordered_at >= %(ws)s) AS cost,
-    COUNT(*) FILTER (WHERE ordered_at >= %(ws)s) AS frequency,
-    {SUM_CENTS}((amount * 100)::bigint) FILTER (WHERE ordered_at >= %(ps)s AND ordered_at < %(ws)s)
-        AS previous_revenue,
-    MAX(ordered_at) AS last_at
-FROM {_table(Order)}
-WHERE ordered_at < %(we)s
-GROUP BY customer_id
-"""  # noqa: S608 - table names and fixed fragments only; every value is a bound parameter
-
+    r_tile = _tile_sql("r", "o.recency_days > {key} OR (o.recency_days = {key} AND o.customer_id < {id})")
+    f_tile = _tile_sql("f", "o.frequency < {key} OR (o.frequency = {key} AND o.customer_id < {id})")
+    m_position = "(%(scored)s - 2 * scored_ge + scored_peers + scored_through - 1)"
+    m_tile = (
+        "CASE "
+        + " ".join(f"WHEN {m_position} < %(m{tile}_start)s THEN {tile - 1}" for tile in range(2, TILES + 1))
+        + f" ELSE {TILES} END"
+    )
+    aggregates = ",\n".join(f"{name} AS (\n{sql}\n)" for name, sql in aggregate_statements("assigned"))
     sql = f"""
 WITH v AS (
     SELECT customer_id, COUNT(*) AS visits
     FROM {_table(VisitReport)}
     WHERE visited_at >= %(ws)s AND visited_at < %(we)s
     GROUP BY customer_id
-), tiles AS (
-    -- the customers with an order on or before as_of are exactly the rows of the grouped pass: their RFM
-    -- tiles sort these narrow rows, not the joined ones
-    SELECT o.*,
-        NTILE(5) OVER (ORDER BY recency_days DESC, customer_id) AS r_tile,
-        NTILE(5) OVER (ORDER BY frequency, customer_id) AS f_tile,
-        NTILE(5) OVER (ORDER BY revenue, customer_id) AS m_tile
-    FROM (
-        SELECT customer_id, COALESCE(revenue, 0) AS revenue, COALESCE(previous_revenue, 0) AS previous_revenue,
-            COALESCE(cost, 0) AS cost, frequency,
-            (%(as_of)s::date - (last_at AT TIME ZONE %(tz)s)::date) AS recency_days
-        FROM {RUN_ORDERS_TABLE}
-    ) o
 ), base AS (
-    SELECT c.id AS customer_id, c.owner_id, c.territory_id,
-        COALESCE(t.revenue, 0) AS revenue,
-        COALESCE(t.previous_revenue, 0) AS previous_revenue,
-        COALESCE(t.cost, 0) AS cost,
-        COALESCE(t.frequency, 0) AS frequency,
-        t.recency_days, t.r_tile, t.f_tile, t.m_tile,
+    SELECT c.id AS customer_id, c.owner_id, u.team_id, c.territory_id, c.stage,
+        COALESCE(o.revenue, 0) AS revenue,
+        COALESCE(o.previous_revenue, 0) AS previous_revenue,
+        COALESCE(o.cost, 0) AS cost,
+        COALESCE(o.frequency, 0) AS frequency,
+        o.recency_days,
+        CASE WHEN o.customer_id IS NOT NULL THEN {r_tile} END AS r_score,
+        CASE WHEN o.customer_id IS NOT NULL THEN {f_tile} END AS f_score,
         COALESCE(v.visits, 0) AS visits,
-        (c.monthly_purchase_volume * 100)::bigint * 12 AS annual
+        (c.monthly_purchase_volume * 100)::bigint * 12 AS annual,
+        p.abc_class AS previous_abc_class, p.bcg_quadrant AS previous_bcg_quadrant,
+        p.revenue AS previous_run_revenue
     FROM {_table(Customer)} c
-    LEFT JOIN tiles t ON t.customer_id = c.id
+    JOIN {_table(get_user_model())} u ON u.id = c.owner_id
+    LEFT JOIN {RUN_ORDERS_TABLE} o ON o.customer_id = c.id
     LEFT JOIN v ON v.customer_id = c.id
+    LEFT JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = c.id
 ), ranked AS (
     SELECT base.*,
         ROW_NUMBER() OVER abc AS revenue_rank,
         {SUM_CENTS}(revenue) OVER abc - revenue AS prior,
+        COUNT(recency_days) OVER abc AS scored_through,
+        COUNT(recency_days) OVER (ORDER BY revenue DESC RANGE UNBOUNDED PRECEDING) AS scored_ge,
+        COUNT(recency_days) OVER (ORDER BY revenue DESC RANGE BETWEEN CURRENT ROW AND CURRENT ROW) AS scored_peers,
         -- once each, not as windows over the whole partition, which would buffer every joined row
         COALESCE((SELECT {SUM_CENTS}(revenue) FROM {RUN_ORDERS_TABLE}), 0) AS total,
         (SELECT COUNT(*) FROM {_table(Customer)}) AS customers
     FROM base
     WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), classed AS (
-    SELECT ranked.*, {_classification("::numeric")}
+    SELECT ranked.*, {_classification("::numeric")},
+        CASE WHEN recency_days IS NOT NULL THEN {m_tile} END AS m_score
     FROM ranked
 ), assigned AS MATERIALIZED (
-    SELECT customer_id, owner_id, territory_id, revenue, previous_revenue, abc_class,
+    SELECT customer_id, owner_id, team_id, territory_id, stage, revenue AS revenue_cents, {out("revenue")} AS revenue,
+        -- the double nearest the decimal revenue, as a cast of it gives, without converting a numeric
+        revenue::double precision / 100 AS revenue_float,
+        {out("previous_revenue")} AS previous_revenue,
+        CASE WHEN previous_revenue > 0 THEN {growth} END AS growth,
+        abc_class,
         CASE WHEN abc_class IN (%(hv1)s, %(hv2)s)
              THEN CASE WHEN high_growth THEN 'star' ELSE 'cash_cow' END
              ELSE CASE WHEN high_growth THEN 'question_mark' ELSE 'dog' END END AS bcg_quadrant,
-        recency_days, frequency,
-        r_tile AS r_score, f_tile AS f_score, m_tile AS m_score,
+        recency_days, frequency, r_score, f_score, m_score,
         revenue - cost - visits * %(visit_cost)s AS profit,
-        annual, revenue_rank, customers
+        annual, revenue_rank, customers,
+        previous_abc_class, previous_bcg_quadrant, previous_run_revenue
     FROM classed
     ORDER BY customer_id
 ), written AS (
     INSERT INTO {_table(TierAssignment)} (
         run_id, customer_id, revenue, previous_revenue, growth, abc_class, bcg_quadrant, recency_days,
         frequency, r_score, f_score, m_score, profit, loyal, potential_value, share_of_wallet, revenue_rank)
-    SELECT %(run)s, customer_id, {out("revenue")}, {out("previous_revenue")},
-        CASE WHEN previous_revenue > 0 THEN {growth} END,
+    SELECT %(run)s, customer_id, revenue, previous_revenue, growth,
         abc_class, bcg_quadrant, recency_days, frequency, r_score, f_score, m_score,
         {out("profit")},
         frequency >= 4,
-        CASE WHEN annual IS NOT NULL THEN {out("GREATEST(annual - revenue, 0)")} END,
-        CASE WHEN annual > 0 THEN {_ratio("revenue", "annual", "99999.9999", postgres=True)} END,
+        CASE WHEN annual IS NOT NULL THEN {out("GREATEST(annual - revenue_cents, 0)")} END,
+        CASE WHEN annual > 0 THEN {_ratio("revenue_cents", "annual", "99999.9999", postgres=True)} END,
         revenue_rank
     FROM assigned
-), stats AS (
-    INSERT INTO {_table(SegmentStat)} (run_id, owner_id, team_id, territory_id, abc_class, bcg_quadrant,
-        previous_abc_class, previous_bcg_quadrant, customers, revenue)
-    SELECT %(run)s, a.owner_id, u.team_id, a.territory_id, a.abc_class, a.bcg_quadrant,
-        COALESCE(p.abc_class, ''), COALESCE(p.bcg_quadrant, ''), COUNT(*), {out("SUM(a.revenue)")}
-    FROM assigned a
-    JOIN {_table(get_user_model())} u ON u.id = a.owner_id
-    LEFT JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = a.customer_id
-    GROUP BY a.owner_id, u.team_id, a.territory_id, a.abc_class, a.bcg_quadrant,
-        COALESCE(p.abc_class, ''), COALESCE(p.bcg_quadrant, '')
-)
-SELECT (revenue_rank - 1) * {PARETO_POINTS} / customers AS slice, MAX(revenue_rank), SUM(revenue), MAX(customers)
+),
+{aggregates}
+SELECT (revenue_rank - 1) * {PARETO_POINTS} / customers AS slice, MAX(revenue_rank), SUM(revenue_cents),
+    MAX(customers)
 FROM assigned
 GROUP BY slice
 ORDER BY slice
 """  # noqa: S608 - table names and fixed fragments only; every value is a bound parameter
-    return orders_sql, sql, params
+    return sql, params
 
 
 def _insert_assignments(run: SegmentationRun, previous: SegmentationRun | None) -> list[tuple] | None:
-    """Write the run's assignments. On PostgreSQL the same statement writes the stats and returns the Pareto
-    slices (see `_postgres_statements`); on SQLite one INSERT … SELECT, and None."""
+    """Write the run's assignments. On PostgreSQL the same statement writes the stats and the dashboard
+    aggregates and returns the Pareto slices (see `_postgres_statement`); on SQLite one INSERT … SELECT, and
+    None."""
+    from customers.models import Order
+
     if connection.vendor != "postgresql":
         sql, params = _assignment_sql(run)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
         return None
-    orders_sql, sql, params = _postgres_statements(run, previous)
+    if not connection.in_atomic_block:
+        # the index-only scan of the grouped pass reads the table only for pages not yet marked all-visible
+        # (orders imported since the last vacuum): mark them first (cheap when there are none)
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM {_table(Order)}")
+    sql, params = _postgres_statement(run, previous)
     with transaction.atomic(), connection.cursor() as cursor:
-        # one big analytic statement: JIT compilation costs more than it saves here, and the sorts of the
-        # window functions fit in memory with a larger work_mem for this transaction only
+        # big analytic statements: JIT compilation costs more than it saves here, and the sorts of the window
+        # functions fit in memory with a larger work_mem, for this transaction only
         cursor.execute("SELECT set_config('jit', 'off', true)")
         cursor.execute("SELECT set_config('work_mem', %s, true)", [getattr(settings, "SEGMENTATION_WORK_MEM", "512MB")])
-        cursor.execute(orders_sql, params)
+        cursor.execute("SELECT set_config('enable_hashagg', 'off', true)")
+        cursor.execute(_orders_sql(), params)
+        cursor.execute("SELECT set_config('enable_hashagg', 'on', true)")
+        cursor.execute(f"ANALYZE {RUN_ORDERS_TABLE}")
+        params.update(_tile_params(cursor))
         cursor.execute(sql, params)
         slices = cursor.fetchall()
         # dropped now, not at commit: a test computes several runs inside one transaction
@@ -701,37 +805,6 @@ def _insert_assignments(run: SegmentationRun, previous: SegmentationRun | None) 
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {_table(TierAssignment)} (run_id)")
     return slices
-
-
-def _insert_stats(run: SegmentationRun, previous: SegmentationRun | None) -> None:
-    """Customers and revenue per owner, team, territory, class and quadrant, and per previous class and
-    quadrant. On PostgreSQL the assignments statement wrote them already (one pass, no re-read)."""
-    from django.contrib.auth import get_user_model
-
-    from customers.models import Customer
-
-    if connection.vendor == "postgresql":
-        return
-    revenue = (
-        "SUM(t.revenue)"
-        if connection.vendor == "postgresql"
-        else "SUM(CAST(ROUND(t.revenue * 100) AS INTEGER)) / 100.0"
-    )
-    sql = f"""
-INSERT INTO {_table(SegmentStat)} (run_id, owner_id, team_id, territory_id, abc_class, bcg_quadrant,
-    previous_abc_class, previous_bcg_quadrant, customers, revenue)
-SELECT t.run_id, c.owner_id, u.team_id, c.territory_id, t.abc_class, t.bcg_quadrant,
-    COALESCE(p.abc_class, ''), COALESCE(p.bcg_quadrant, ''), COUNT(*), {revenue}
-FROM {_table(TierAssignment)} t
-JOIN {_table(Customer)} c ON c.id = t.customer_id
-JOIN {_table(get_user_model())} u ON u.id = c.owner_id
-LEFT JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = t.customer_id
-WHERE t.run_id = %(run)s
-GROUP BY t.run_id, c.owner_id, u.team_id, c.territory_id, t.abc_class, t.bcg_quadrant,
-    COALESCE(p.abc_class, ''), COALESCE(p.bcg_quadrant, '')
-"""  # noqa: S608 - table names only; values are bound
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"run": run.pk, "previous": previous.pk if previous else None})
 
 
 def _pareto(run: SegmentationRun, slices: list[tuple] | None = None) -> tuple[list[dict], Decimal, int]:
