@@ -117,28 +117,25 @@ GROUP BY {cell}, {bcg_value_bin}, {growth_bin}, t.bcg_quadrant""",  # noqa: S608
             "top_points",
             # The first rows of each cell by rank, without sorting a million: a cell whose first rows all rank
             # within TOP_REACH overall (it has top_cap of them there, or all it has) is ranked from those only;
-            # the rows of any other cell are all ranked. The sort carries the narrow key columns; the rows' other
-            # columns are joined back.
+            # the rows of any other cell are all ranked.
             f"""INSERT INTO {_table(BcgTopPoint)} (run_id, owner_id, team_id, territory_id, customer_id, revenue,
     growth, abc_class, bcg_quadrant, revenue_rank)
-SELECT %(run)s, {cell}, t.customer_id, t.revenue, t.growth, t.abc_class, t.bcg_quadrant, COALESCE(t.revenue_rank, 0)
-FROM {source} t
-JOIN (
-    SELECT customer_id FROM (
-        SELECT t.customer_id, {first_in_cell} AS n
-        FROM {source} t
-        LEFT JOIN (
-            SELECT owner_id, COALESCE(territory_id, 0) AS territory_key
-            FROM {source}
-            WHERE revenue > 0
-            GROUP BY owner_id, COALESCE(territory_id, 0)
-            HAVING COUNT(*) FILTER (WHERE revenue_rank <= %(top_reach)s)
-                < CASE WHEN COUNT(*) < %(top_cap)s THEN COUNT(*) ELSE %(top_cap)s END
-        ) AS beyond ON beyond.owner_id = t.owner_id AND beyond.territory_key = COALESCE(t.territory_id, 0)
-        WHERE t.revenue > 0 AND (t.revenue_rank <= %(top_reach)s OR beyond.owner_id IS NOT NULL)
-    ) AS ranked
-    WHERE n <= %(top_cap)s
-) AS top ON top.customer_id = t.customer_id""",  # noqa: S608
+SELECT %(run)s, owner_id, team_id, territory_id, customer_id, revenue, growth, abc_class, bcg_quadrant, revenue_rank
+FROM (
+    SELECT {cell}, t.customer_id, t.revenue, t.growth, t.abc_class, t.bcg_quadrant,
+        COALESCE(t.revenue_rank, 0) AS revenue_rank, {first_in_cell} AS n
+    FROM {source} t
+    LEFT JOIN (
+        SELECT owner_id, COALESCE(territory_id, 0) AS territory_key
+        FROM {source}
+        WHERE revenue > 0
+        GROUP BY owner_id, COALESCE(territory_id, 0)
+        HAVING COUNT(*) FILTER (WHERE revenue_rank <= %(top_reach)s)
+            < CASE WHEN COUNT(*) < %(top_cap)s THEN COUNT(*) ELSE %(top_cap)s END
+    ) AS beyond ON beyond.owner_id = t.owner_id AND beyond.territory_key = COALESCE(t.territory_id, 0)
+    WHERE t.revenue > 0 AND (t.revenue_rank <= %(top_reach)s OR beyond.owner_id IS NOT NULL)
+) AS ranked
+WHERE n <= %(top_cap)s""",  # noqa: S608
         ),
         (
             "stage_counts",
