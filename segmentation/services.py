@@ -567,9 +567,7 @@ ORDER BY customer_id
 SUM_CENTS = "segmentation_sum_cents"
 RUN_ORDERS_TABLE = "segmentation_run_orders"
 TILES = 5  # NTILE(5): the R, F and M scores
-# Sentinels that put every row before a tile's start (a start past the last row): no recency is below
-# −2⁶², no frequency above 2⁶².
-_BEFORE_ALL_DESC, _BEFORE_ALL_ASC = -(2**62), 2**62
+_PAST_LAST = 2**63 - 1  # the key of a tile start past the last row: every key (a bigint) is below it
 
 
 def ntile_starts(count: int, tiles: int = TILES) -> list[int]:
@@ -607,55 +605,66 @@ GROUP BY customer_id
 """  # noqa: S608 - table names and fixed fragments only; every value is a bound parameter
 
 
-def _tile_cuts(cursor, column: str, histogram: list[tuple[int, int]], starts: list[int], sentinel: int) -> list:
-    """Where each tile starts in the order (`column` in `histogram`'s order, ties by customer id ascending), as
-    (key, customer id) pairs: a row is before the start when its key comes before `key`, or equals it with a
-    smaller customer id. From the per-key counts, plus one lookup of the customer id for each start that falls
-    inside a group of equal keys (at most four), instead of sorting every row."""
-    total = sum(count for _key, count in histogram)
-    cuts, index, position = [], 0, 0
-    for start in starts:
-        if start >= total:
-            cuts.append((sentinel, 0))
-            continue
-        while position + histogram[index][1] <= start:
-            position += histogram[index][1]
-            index += 1
-        key = histogram[index][0]
-        if start == position:
-            cuts.append((key, -1))  # the group starts the tile: no customer id of it is before
-            continue
-        cursor.execute(
-            f"SELECT customer_id FROM {RUN_ORDERS_TABLE} WHERE {column} = %s ORDER BY customer_id OFFSET %s LIMIT 1",  # noqa: S608
-            [key, start - position],
-        )
-        cuts.append((key, cursor.fetchone()[0]))
-    return cuts
+# The order of each score's NTILE as an ascending key of a grouped-pass row (ties by customer id ascending),
+# and a coarse bucket (k1, k2) of it that never decreases along that order and splits big groups of equal keys.
+_POWERS_OF_TWO = f"ARRAY[{', '.join(str(2**i) for i in range(63))}]::bigint[]"
+_TILE_KEYS = {
+    "r": "-{o}recency_days",  # recency descending
+    "f": "{o}frequency",
+    "m": "COALESCE({o}revenue, 0)",
+}
+_TILE_BUCKETS = {
+    "r": ("-recency_days", "0"),  # a day holds few customers
+    "f": ("frequency", "customer_id >> 10"),
+    # revenue: its power of two, then the next eight bits below the leading one (exact integer arithmetic)
+    "m": (
+        f"width_bucket(COALESCE(revenue, 0), {_POWERS_OF_TWO})",
+        f"COALESCE(revenue, 0) >> GREATEST(width_bucket(COALESCE(revenue, 0), {_POWERS_OF_TWO}) - 9, 0)",
+    ),
+}
+
+
+def _tile_cuts(cursor, name: str, starts: list[int]) -> list[tuple[int, int]]:
+    """The rows where tiles 2…5 start in a score's order, as (key, customer id): a row is before a start when its
+    key is smaller, or equal with a smaller customer id. Without sorting every row: counts per coarse bucket
+    (a few thousand), their running sum finds the bucket of each start, and only those buckets' rows are
+    ranked. A start past the last row gets a key no row reaches."""
+    key, (k1, k2) = _TILE_KEYS[name].format(o=""), _TILE_BUCKETS[name]
+    cursor.execute(
+        f"""
+WITH counts AS MATERIALIZED (  -- planned apart: hashed, not sorted for the running sum
+    SELECT {k1} AS k1, {k2} AS k2, COUNT(*) AS n FROM {RUN_ORDERS_TABLE} GROUP BY 1, 2
+), buckets AS (
+    SELECT k1, k2, n, (SUM(n) OVER (ORDER BY k1, k2 ROWS UNBOUNDED PRECEDING))::bigint - n AS before FROM counts
+), cuts AS (
+    SELECT start, k1, k2, start - before AS position
+    FROM buckets JOIN unnest(%s::bigint[]) AS start ON start >= before AND start < before + n
+)
+SELECT cuts.start, ranked.key, ranked.customer_id
+FROM cuts JOIN (
+    SELECT {k1} AS k1, {k2} AS k2, {key} AS key, customer_id,
+        ROW_NUMBER() OVER (PARTITION BY {k1}, {k2} ORDER BY {key}, customer_id) - 1 AS position
+    FROM {RUN_ORDERS_TABLE}
+    WHERE ({k1}, {k2}) IN (SELECT k1, k2 FROM cuts)
+) AS ranked ON ranked.k1 = cuts.k1 AND ranked.k2 = cuts.k2 AND ranked.position = cuts.position
+""",  # noqa: S608 - fixed fragments only; the starts are bound
+        [starts],
+    )
+    at = {start: (row_key, customer) for start, row_key, customer in cursor.fetchall()}
+    return [at.get(start, (_PAST_LAST, 0)) for start in starts]
 
 
 def _tile_params(cursor) -> dict:
-    """The bound parameters of the R, F and M tiles of the run's statement (see `_tile_sql`), from the grouped
-    pass: DESIGN §3 scores with NTILE(5) over the customers with an order on or before as_of, which are exactly
-    its rows. R and F: one grouped count per recency and per frequency (a few hundred keys), then the cuts. M:
-    the start positions; the statement places each customer by its revenue rank."""
-    cursor.execute(
-        f"""SELECT GROUPING(recency_days), COALESCE(recency_days, frequency), COUNT(*) FROM {RUN_ORDERS_TABLE}
-            GROUP BY GROUPING SETS ((recency_days), (frequency))"""  # noqa: S608
-    )
-    rows = cursor.fetchall()
-    recency = sorted(((key, count) for by_frequency, key, count in rows if not by_frequency), reverse=True)
-    frequency = sorted((key, count) for by_frequency, key, count in rows if by_frequency)
-    scored = sum(count for _key, count in frequency)
+    """The bound parameters of the R, F and M tiles of the run's statement (see `_tile_sql`), and the total
+    revenue, from the grouped pass: DESIGN §3 scores with NTILE(5) over the customers with an order on or before
+    as_of, which are exactly its rows."""
+    cursor.execute(f"SELECT COUNT(*), {SUM_CENTS}(revenue) FROM {RUN_ORDERS_TABLE}")  # noqa: S608
+    scored, total = cursor.fetchone()
     starts = ntile_starts(scored)
-    params: dict = {"scored": scored}
-    for name, column, histogram, sentinel in (
-        ("r", "recency_days", recency, _BEFORE_ALL_DESC),
-        ("f", "frequency", frequency, _BEFORE_ALL_ASC),
-    ):
-        for tile, (key, customer) in enumerate(_tile_cuts(cursor, column, histogram, starts, sentinel), start=2):
+    params: dict = {"total": total or 0}
+    for name in _TILE_KEYS:
+        for tile, (key, customer) in enumerate(_tile_cuts(cursor, name, starts), start=2):
             params[f"{name}{tile}_key"], params[f"{name}{tile}_id"] = key, customer
-    for tile, start in enumerate(starts, start=2):
-        params[f"m{tile}_start"] = start
     return params
 
 
@@ -675,11 +684,9 @@ def _postgres_statement(run: SegmentationRun, previous: SegmentationRun | None) 
     assignments, the stats and every dashboard aggregate (data-modifying CTEs over one materialised result),
     returning the Pareto slices (slice, last rank, revenue in cents, customers).
 
-    The only sorts of a million rows: (revenue DESC, id) for the ABC running sum, the revenue rank and the M
-    tile; by customer id, the order the (run, customer) index is written in. R and F tiles are compared with
-    their cuts (`_tile_params`). The M tile of a scored customer is its position in (revenue, id) order among
-    the scored, counted in the revenue-descending order: the scored ranked below its revenue, plus the scored
-    of equal revenue with a smaller id."""
+    One sort of the million joined rows, (revenue DESC, id), gives the ABC running sum and the revenue rank; the
+    R, F and M tiles compare each row with their cuts (`_tile_params`); the joins run in the order written
+    (join_collapse_limit 1: the previous run's rows probe, they are not probed)."""
     from django.contrib.auth import get_user_model
 
     from customers.models import Customer
@@ -696,13 +703,9 @@ def _postgres_statement(run: SegmentationRun, previous: SegmentationRun | None) 
         return f"({cents} * 0.01)"  # exact: a bigint times a numeric with two decimals
 
     growth = _ratio("revenue - previous_revenue", "previous_revenue", "99999999.9999", postgres=True)
-    r_tile = _tile_sql("r", "o.recency_days > {key} OR (o.recency_days = {key} AND o.customer_id < {id})")
-    f_tile = _tile_sql("f", "o.frequency < {key} OR (o.frequency = {key} AND o.customer_id < {id})")
-    m_position = "(%(scored)s - 2 * scored_ge + scored_peers + scored_through - 1)"
-    m_tile = (
-        "CASE "
-        + " ".join(f"WHEN {m_position} < %(m{tile}_start)s THEN {tile - 1}" for tile in range(2, TILES + 1))
-        + f" ELSE {TILES} END"
+    r_tile, f_tile, m_tile = (
+        _tile_sql(name, f"{key} < {{key}} OR ({key} = {{key}} AND o.customer_id < {{id}})")
+        for name, key in ((name, template.format(o="o.")) for name, template in _TILE_KEYS.items())
     )
     aggregates = ",\n".join(f"{name} AS (\n{sql}\n)" for name, sql in aggregate_statements("assigned"))
     sql = f"""
@@ -720,6 +723,7 @@ WITH v AS (
         o.recency_days,
         CASE WHEN o.customer_id IS NOT NULL THEN {r_tile} END AS r_score,
         CASE WHEN o.customer_id IS NOT NULL THEN {f_tile} END AS f_score,
+        CASE WHEN o.customer_id IS NOT NULL THEN {m_tile} END AS m_score,
         COALESCE(v.visits, 0) AS visits,
         (c.monthly_purchase_volume * 100)::bigint * 12 AS annual,
         p.abc_class AS previous_abc_class, p.bcg_quadrant AS previous_bcg_quadrant,
@@ -733,17 +737,13 @@ WITH v AS (
     SELECT base.*,
         ROW_NUMBER() OVER abc AS revenue_rank,
         {SUM_CENTS}(revenue) OVER abc - revenue AS prior,
-        COUNT(recency_days) OVER abc AS scored_through,
-        COUNT(recency_days) OVER (ORDER BY revenue DESC RANGE UNBOUNDED PRECEDING) AS scored_ge,
-        COUNT(recency_days) OVER (ORDER BY revenue DESC RANGE BETWEEN CURRENT ROW AND CURRENT ROW) AS scored_peers,
-        -- once each, not as windows over the whole partition, which would buffer every joined row
-        COALESCE((SELECT {SUM_CENTS}(revenue) FROM {RUN_ORDERS_TABLE}), 0) AS total,
+        %(total)s::bigint AS total,
+        -- once, not as a window over the whole partition, which would buffer every joined row
         (SELECT COUNT(*) FROM {_table(Customer)}) AS customers
     FROM base
     WINDOW abc AS (ORDER BY revenue DESC, customer_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), classed AS (
-    SELECT ranked.*, {_classification("::numeric")},
-        CASE WHEN recency_days IS NOT NULL THEN {m_tile} END AS m_score
+    SELECT ranked.*, {_classification("::numeric")}
     FROM ranked
 ), assigned AS MATERIALIZED (
     SELECT customer_id, owner_id, team_id, territory_id, stage, revenue AS revenue_cents, {out("revenue")} AS revenue,
@@ -817,6 +817,8 @@ def _insert_assignments(run: SegmentationRun, previous: SegmentationRun | None) 
         cursor.execute("SELECT set_config('enable_hashagg', 'off', true)")
         cursor.execute(_orders_sql(), params)
         cursor.execute("SELECT set_config('enable_hashagg', 'on', true)")
+        # statistics for the plan of the next statements: a small sample is enough
+        cursor.execute("SELECT set_config('default_statistics_target', '10', true)")
         cursor.execute(f"ANALYZE {RUN_ORDERS_TABLE}")
         params.update(_tile_params(cursor))
         # the joins in the order written: the customers, each adding its grouped orders, visits and previous
