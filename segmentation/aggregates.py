@@ -71,17 +71,84 @@ SCOPE_COLUMNS = (
 )  # revenue_float: the revenue as a double, for the logarithmic bins; the last three are the previous live run's
 
 
-def aggregate_statements(source: str) -> list[tuple[str, str]]:
-    """(name, INSERT … SELECT) of the run's SegmentStat rows and of each dashboard aggregate, grouping `source`
-    (a relation with SCOPE_COLUMNS). Bound parameters: `aggregate_params`."""
-    value_bin = f"CASE WHEN t.revenue > 0 THEN {_log_bin('t.revenue_float', PARETO_BINS_PER_DECADE)} END"
-    bcg_value_bin = _log_bin("t.revenue_float", BCG_VALUE_BINS_PER_DECADE)
+GROUPED = "segmentation_run_grouped"  # the grouped pass: a CTE on PostgreSQL, a temporary table on SQLite
+
+
+def _groupings() -> dict[str, dict[str, str]]:
+    """The groupings the aggregates read, each {output column: expression over the scope `t`}."""
+    cell = {"owner_id": "t.owner_id", "team_id": "t.team_id", "territory_id": "t.territory_id"}
     per_unit = BCG_GROWTH_BINS_PER_UNIT
-    growth_bin = (
-        f"CASE WHEN t.growth IS NULL THEN NULL "
-        f"WHEN t.growth >= {BCG_GROWTH_BIN_MAX / per_unit} THEN {BCG_GROWTH_BIN_MAX} "
-        f"ELSE CAST(FLOOR(CAST(t.growth AS DOUBLE PRECISION) * {per_unit} + 1e-9) AS INTEGER) END"
+    return {
+        "stats": {
+            **cell,
+            "abc_class": "t.abc_class",
+            "bcg_quadrant": "t.bcg_quadrant",
+            "previous_abc_class": "COALESCE(t.previous_abc_class, '')",
+            "previous_bcg_quadrant": "COALESCE(t.previous_bcg_quadrant, '')",
+        },
+        "revenue_bins": {
+            **cell,
+            "value_bin": f"CASE WHEN t.revenue > 0 THEN {_log_bin('t.revenue_float', PARETO_BINS_PER_DECADE)} END",
+        },
+        "bcg_bins": {
+            **cell,
+            # the cells of customers without revenue are grouped too, and skipped: a bin of null
+            "bcg_value_bin": (
+                f"CASE WHEN t.revenue > 0 THEN {_log_bin('t.revenue_float', BCG_VALUE_BINS_PER_DECADE)} END"
+            ),
+            "growth_bin": (
+                f"CASE WHEN t.growth IS NULL THEN NULL "
+                f"WHEN t.growth >= {BCG_GROWTH_BIN_MAX / per_unit} THEN {BCG_GROWTH_BIN_MAX} "
+                f"ELSE CAST(FLOOR(CAST(t.growth AS DOUBLE PRECISION) * {per_unit} + 1e-9) AS INTEGER) END"
+            ),
+            "bcg_quadrant": "t.bcg_quadrant",
+        },
+        "stage_counts": {**cell, "stage": "t.stage"},
+        "cells": {"owner_id": "t.owner_id", "territory_key": "COALESCE(t.territory_id, 0)"},
+    }
+
+
+def grouped_select(source: str) -> str:
+    """One pass over `source` (SCOPE_COLUMNS) giving every grouping the aggregates read, a `kind` column naming
+    it: GROUPING SETS on PostgreSQL, one GROUP BY per grouping joined by UNION ALL on SQLite."""
+    groupings = _groupings()
+    columns: dict[str, str] = {}
+    for grouping in groupings.values():
+        for name, expression in grouping.items():
+            if columns.setdefault(name, expression) != expression:
+                raise ValueError(f"{name} is grouped by two expressions")
+    measures = (
+        f"COUNT(*) AS customers, {_money_sum('t.revenue')} AS revenue, "
+        "COUNT(*) FILTER (WHERE t.revenue > 0) AS positive, "
+        "COUNT(*) FILTER (WHERE t.revenue > 0 AND t.revenue_rank <= %(top_reach)s) AS in_reach"
     )
+    if connection.vendor == "postgresql":
+        names = list(columns)
+        # GROUPING() sets the bit of each argument a row is not grouped by, the first argument's highest
+        masks = {
+            kind: sum(1 << (len(names) - 1 - i) for i, name in enumerate(names) if name not in grouping)
+            for kind, grouping in groupings.items()
+        }
+        kind = " ".join(f"WHEN {mask} THEN '{kind}'" for kind, mask in masks.items())
+        sets = ", ".join(f"({', '.join(grouping.values())})" for grouping in groupings.values())
+        return f"""SELECT CASE GROUPING({", ".join(columns.values())}) {kind} END AS kind,
+    {", ".join(f"{expression} AS {name}" for name, expression in columns.items())}, {measures}
+FROM {source} t
+GROUP BY GROUPING SETS ({sets})"""  # noqa: S608 - table names and fixed fragments only
+    branches = []
+    for kind, grouping in groupings.items():
+        selected = ", ".join(f"{grouping.get(name, 'NULL')} AS {name}" for name in columns)
+        branches.append(
+            f"SELECT '{kind}' AS kind, {selected}, {measures} FROM {source} t "  # noqa: S608 - fixed fragments only
+            f"GROUP BY {', '.join(grouping.values())}"
+        )
+    return "\nUNION ALL\n".join(branches)
+
+
+def aggregate_statements(source: str, grouped: str = GROUPED) -> list[tuple[str, str]]:
+    """(name, INSERT … SELECT) of the run's SegmentStat rows and of each dashboard aggregate, from `grouped` (the
+    relation of `grouped_select`) and, for the top points and the customers that fell from A, `source` (a
+    relation with SCOPE_COLUMNS). Bound parameters: `aggregate_params`."""
     cell = "t.owner_id, t.team_id, t.territory_id"
     first_in_cell = "ROW_NUMBER() OVER (PARTITION BY t.owner_id, t.territory_id ORDER BY t.revenue_rank, t.customer_id)"
     # noqa below: S608 - table names and fixed fragments only; every value is a bound parameter
@@ -90,28 +157,23 @@ def aggregate_statements(source: str) -> list[tuple[str, str]]:
             "stats",
             f"""INSERT INTO {_table(SegmentStat)} (run_id, owner_id, team_id, territory_id, abc_class, bcg_quadrant,
     previous_abc_class, previous_bcg_quadrant, customers, revenue)
-SELECT %(run)s, {cell}, t.abc_class, t.bcg_quadrant, COALESCE(t.previous_abc_class, ''),
-    COALESCE(t.previous_bcg_quadrant, ''), COUNT(*), {_money_sum("t.revenue")}
-FROM {source} t
-GROUP BY {cell}, t.abc_class, t.bcg_quadrant, COALESCE(t.previous_abc_class, ''),
-    COALESCE(t.previous_bcg_quadrant, '')""",  # noqa: S608
+SELECT %(run)s, {cell}, t.abc_class, t.bcg_quadrant, t.previous_abc_class, t.previous_bcg_quadrant, t.customers,
+    t.revenue
+FROM {grouped} t WHERE t.kind = 'stats'""",  # noqa: S608
         ),
         (
             "revenue_bins",
             f"""INSERT INTO {_table(RevenueBin)} (run_id, owner_id, team_id, territory_id, value_bin, customers,
     revenue)
-SELECT %(run)s, {cell}, {value_bin}, COUNT(*), {_money_sum("t.revenue")}
-FROM {source} t
-GROUP BY {cell}, {value_bin}""",  # noqa: S608
+SELECT %(run)s, {cell}, t.value_bin, t.customers, t.revenue
+FROM {grouped} t WHERE t.kind = 'revenue_bins'""",  # noqa: S608
         ),
         (
             "bcg_bins",
             f"""INSERT INTO {_table(BcgBin)} (run_id, owner_id, team_id, territory_id, value_bin, growth_bin,
     bcg_quadrant, customers)
-SELECT %(run)s, {cell}, {bcg_value_bin}, {growth_bin}, t.bcg_quadrant, COUNT(*)
-FROM {source} t
-WHERE t.revenue > 0
-GROUP BY {cell}, {bcg_value_bin}, {growth_bin}, t.bcg_quadrant""",  # noqa: S608
+SELECT %(run)s, {cell}, t.bcg_value_bin, t.growth_bin, t.bcg_quadrant, t.positive
+FROM {grouped} t WHERE t.kind = 'bcg_bins' AND t.bcg_value_bin IS NOT NULL""",  # noqa: S608
         ),
         (
             "top_points",
@@ -126,12 +188,9 @@ FROM (
         COALESCE(t.revenue_rank, 0) AS revenue_rank, {first_in_cell} AS n
     FROM {source} t
     LEFT JOIN (
-        SELECT owner_id, COALESCE(territory_id, 0) AS territory_key
-        FROM {source}
-        WHERE revenue > 0
-        GROUP BY owner_id, COALESCE(territory_id, 0)
-        HAVING COUNT(*) FILTER (WHERE revenue_rank <= %(top_reach)s)
-            < CASE WHEN COUNT(*) < %(top_cap)s THEN COUNT(*) ELSE %(top_cap)s END
+        SELECT owner_id, territory_key FROM {grouped}
+        WHERE kind = 'cells' AND positive > 0
+            AND in_reach < CASE WHEN positive < %(top_cap)s THEN positive ELSE %(top_cap)s END
     ) AS beyond ON beyond.owner_id = t.owner_id AND beyond.territory_key = COALESCE(t.territory_id, 0)
     WHERE t.revenue > 0 AND (t.revenue_rank <= %(top_reach)s OR beyond.owner_id IS NOT NULL)
 ) AS ranked
@@ -140,9 +199,8 @@ WHERE n <= %(top_cap)s""",  # noqa: S608
         (
             "stage_counts",
             f"""INSERT INTO {_table(StageCount)} (run_id, owner_id, team_id, territory_id, stage, customers)
-SELECT %(run)s, {cell}, t.stage, COUNT(*)
-FROM {source} t
-GROUP BY {cell}, t.stage""",  # noqa: S608
+SELECT %(run)s, {cell}, t.stage, t.customers
+FROM {grouped} t WHERE t.kind = 'stage_counts'""",  # noqa: S608
         ),
         (
             "fell_from_a",
@@ -197,8 +255,11 @@ def store_dashboard_aggregates(run: SegmentationRun, previous: SegmentationRun |
                 cursor.execute(f"ANALYZE {_table(model)}")
             return
         _create_scope(cursor, run, previous)
+        cursor.execute(f"DROP TABLE IF EXISTS {GROUPED}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {GROUPED} AS {grouped_select(SCOPE_TABLE)}", aggregate_params(run))
         for _name, sql in aggregate_statements(SCOPE_TABLE):
             cursor.execute(sql, aggregate_params(run))
+        cursor.execute(f"DROP TABLE {GROUPED}")
         cursor.execute(f"DROP TABLE {SCOPE_TABLE}")
 
 

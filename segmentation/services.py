@@ -29,9 +29,11 @@ from django.utils.translation import gettext as _
 
 from crm.access import is_admin, is_manager
 from segmentation.aggregates import (
+    GROUPED,
     aggregate_params,
     aggregate_statements,
     delete_dashboard_aggregates,
+    grouped_select,
     store_dashboard_aggregates,
 )
 from segmentation.models import AbcClass, RunLock, RunStatus, SegmentationRun, SegmentStat, TierAssignment
@@ -567,6 +569,9 @@ ORDER BY customer_id
 SUM_CENTS = "segmentation_sum_cents"
 RUN_ORDERS_TABLE = "segmentation_run_orders"
 TILES = 5  # NTILE(5): the R, F and M scores
+# A run's assignment ids on PostgreSQL: run id × 2³² + revenue rank, unique without drawing a million values from
+# the table's sequence; rows inserted through the ORM draw ids below 2³² (migration 0009 caps the sequence).
+RUN_ID_SPAN = 2**32
 _PAST_LAST = 2**63 - 1  # the key of a tile start past the last row: every key (a bigint) is below it
 
 
@@ -707,7 +712,10 @@ def _postgres_statement(run: SegmentationRun, previous: SegmentationRun | None) 
         _tile_sql(name, f"{key} < {{key}} OR ({key} = {{key}} AND o.customer_id < {{id}})")
         for name, key in ((name, template.format(o="o.")) for name, template in _TILE_KEYS.items())
     )
-    aggregates = ",\n".join(f"{name} AS (\n{sql}\n)" for name, sql in aggregate_statements("assigned"))
+    aggregates = ",\n".join(
+        [f"{GROUPED} AS MATERIALIZED (\n{grouped_select('assigned')}\n)"]
+        + [f"{name} AS (\n{sql}\n)" for name, sql in aggregate_statements("assigned")]
+    )
     sql = f"""
 WITH v AS (
     SELECT customer_id, COUNT(*) AS visits
@@ -730,9 +738,9 @@ WITH v AS (
         p.revenue AS previous_run_revenue
     FROM {_table(Customer)} c
     JOIN {_table(get_user_model())} u ON u.id = c.owner_id
+    LEFT JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = c.id
     LEFT JOIN {RUN_ORDERS_TABLE} o ON o.customer_id = c.id
     LEFT JOIN v ON v.customer_id = c.id
-    LEFT JOIN {_table(TierAssignment)} p ON p.run_id = %(previous)s AND p.customer_id = c.id
 ), ranked AS (
     SELECT base.*,
         ROW_NUMBER() OVER abc AS revenue_rank,
@@ -764,7 +772,7 @@ WITH v AS (
     INSERT INTO {assignment_partition(run.pk)} (
         id, run_id, customer_id, revenue, previous_revenue, growth, abc_class, bcg_quadrant, recency_days,
         frequency, r_score, f_score, m_score, profit, loyal, potential_value, share_of_wallet, revenue_rank)
-    SELECT nextval(%(ids)s::regclass), %(run)s, customer_id, revenue, previous_revenue, growth,
+    SELECT %(run)s * {RUN_ID_SPAN} + revenue_rank, %(run)s, customer_id, revenue, previous_revenue, growth,
         abc_class, bcg_quadrant, recency_days, frequency, r_score, f_score, m_score,
         {out("profit")},
         frequency >= 4,
@@ -808,8 +816,6 @@ def _insert_assignments(run: SegmentationRun, previous: SegmentationRun | None) 
             f"CREATE TABLE {partition} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
             f" CONSTRAINT {partition}_run CHECK (run_id = {int(run.pk)}))"
         )
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TierAssignment._meta.db_table])
-        params["ids"] = cursor.fetchone()[0]
         # big analytic statements: JIT compilation costs more than it saves here, and the sorts of the window
         # functions fit in memory with a larger work_mem, for this transaction only
         cursor.execute("SELECT set_config('jit', 'off', true)")

@@ -5,8 +5,9 @@ which builds the (run, customer) and top-rank indexes in one sorted pass each: s
 keeping them up to date row by row, and a failed run's rows are dropped with their table. Rows inserted through
 the ORM (tests, fixtures) land in the default partition.
 
-A partitioned table's primary key must contain the partition key, so the table has none: ids still come from its
-identity sequence, and rows are addressed by (run, customer), which stays unique. The Django state is unchanged.
+A partitioned table's primary key must contain the partition key, so the table has none; rows are addressed by
+(run, customer), which stays unique. A run numbers its rows run id × 2³² + revenue rank; rows inserted through the
+ORM draw ids from the identity sequence, capped below 2³² so the two never meet. The Django state is unchanged.
 SQLite keeps the plain table.
 """
 
@@ -42,6 +43,7 @@ def forwards(apps, schema_editor):
         f"SELECT setval(pg_get_serial_sequence('{TABLE}', 'id'), COALESCE((SELECT MAX(id) FROM {PLAIN}), 0) + 1, false)"
     )
     execute(f"DROP TABLE {PLAIN}")
+    execute(f"ALTER TABLE {TABLE} ALTER COLUMN id SET MAXVALUE {2**32 - 1}")
     execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT tier_assignment_unique_per_run UNIQUE (run_id, customer_id)")
     execute(f"CREATE INDEX segmentation_top_rank ON {TABLE} (run_id, revenue_rank) WHERE revenue_rank <= 5000")
 
