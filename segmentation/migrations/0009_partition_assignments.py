@@ -39,8 +39,10 @@ def forwards(apps, schema_editor):
     for run in runs:
         execute(f"CREATE TABLE {TABLE}_r{int(run)} PARTITION OF {TABLE} FOR VALUES IN ({int(run)})")
     execute(f"INSERT INTO {TABLE} SELECT * FROM {PLAIN}")  # the same columns in the same order (LIKE)
+    # the sequence goes on after the ids it drew (runs number theirs from 2³² up, see the docstring)
     execute(
-        f"SELECT setval(pg_get_serial_sequence('{TABLE}', 'id'), COALESCE((SELECT MAX(id) FROM {PLAIN}), 0) + 1, false)"
+        f"SELECT setval(pg_get_serial_sequence('{TABLE}', 'id'),"
+        f" COALESCE((SELECT MAX(id) FROM {PLAIN} WHERE id < {2**32}), 0) + 1, false)"
     )
     execute(f"DROP TABLE {PLAIN}")
     execute(f"ALTER TABLE {TABLE} ALTER COLUMN id SET MAXVALUE {2**32 - 1}")
@@ -53,6 +55,7 @@ def backwards(apps, schema_editor):
         return
     execute = schema_editor.execute
     execute(f"CREATE TABLE {PLAIN} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)")
+    execute(f"ALTER TABLE {PLAIN} ALTER COLUMN id SET NO MAXVALUE")  # runs' ids reach past 2³²
     execute(f"INSERT INTO {PLAIN} SELECT * FROM {TABLE}")
     execute(
         f"SELECT setval(pg_get_serial_sequence('{PLAIN}', 'id'), COALESCE((SELECT MAX(id) FROM {TABLE}), 0) + 1, false)"
