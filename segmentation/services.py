@@ -629,34 +629,58 @@ _TILE_BUCKETS = {
 }
 
 
-def _tile_cuts(cursor, name: str, starts: list[int]) -> list[tuple[int, int]]:
-    """The rows where tiles 2…5 start in a score's order, as (key, customer id): a row is before a start when its
-    key is smaller, or equal with a smaller customer id. Without sorting every row: counts per coarse bucket
-    (a few thousand), their running sum finds the bucket of each start, and only those buckets' rows are
-    ranked. A start past the last row gets a key no row reaches."""
-    key, (k1, k2) = _TILE_KEYS[name].format(o=""), _TILE_BUCKETS[name]
+def _tile_cuts(cursor, starts: list[int]) -> dict[str, list[tuple[int, int]]]:
+    """The rows where tiles 2…5 start in each score's order, as (key, customer id): a row is before a start when
+    its key is smaller, or equal with a smaller customer id. Without sorting every row: in one scan, counts per
+    coarse bucket of each order (a few thousand); their running sums find the bucket of each start; a second scan
+    keeps only those buckets' rows, which are ranked. A start past the last row gets a key no row reaches."""
+    keyed = ", ".join(
+        f"{_TILE_KEYS[name].format(o='')} AS {name}_key, {k1} AS {name}_k1, {k2} AS {name}_k2"
+        for name, (k1, k2) in _TILE_BUCKETS.items()
+    )
+    names = list(_TILE_BUCKETS)
+    kind = " ".join(f"WHEN GROUPING({name}_k1, {name}_k2) = 0 THEN '{name}'" for name in names)
+
+    def coalesced(column: str) -> str:
+        return f"COALESCE({', '.join(f'{name}_{column}' for name in names)})"
+
+    def in_cuts(name: str) -> str:
+        return f"({name}_k1, {name}_k2) IN (SELECT k1, k2 FROM cuts WHERE kind = '{name}')"  # noqa: S608
+
+    ranked = "\n    UNION ALL\n    ".join(
+        f"""SELECT '{name}' AS kind, {name}_k1 AS k1, {name}_k2 AS k2, {name}_key AS key, customer_id,
+        ROW_NUMBER() OVER (PARTITION BY {name}_k1, {name}_k2 ORDER BY {name}_key, customer_id) - 1 AS position
+    FROM candidates WHERE {in_cuts(name)}"""  # noqa: S608 - fixed fragments only
+        for name in names
+    )
     cursor.execute(
         f"""
-WITH counts AS MATERIALIZED (  -- planned apart: hashed, not sorted for the running sum
-    SELECT {k1} AS k1, {k2} AS k2, COUNT(*) AS n FROM {RUN_ORDERS_TABLE} GROUP BY 1, 2
+WITH keyed AS NOT MATERIALIZED (
+    SELECT customer_id, {keyed} FROM {RUN_ORDERS_TABLE}
+), counts AS MATERIALIZED (  -- planned apart: hashed, not sorted for the running sums
+    SELECT CASE {kind} END AS kind, {coalesced("k1")} AS k1, {coalesced("k2")} AS k2, COUNT(*) AS n
+    FROM keyed
+    GROUP BY GROUPING SETS ({", ".join(f"({name}_k1, {name}_k2)" for name in names)})
 ), buckets AS (
-    SELECT k1, k2, n, (SUM(n) OVER (ORDER BY k1, k2 ROWS UNBOUNDED PRECEDING))::bigint - n AS before FROM counts
-), cuts AS (
-    SELECT start, k1, k2, start - before AS position
+    SELECT kind, k1, k2, n,
+        (SUM(n) OVER (PARTITION BY kind ORDER BY k1, k2 ROWS UNBOUNDED PRECEDING))::bigint - n AS before
+    FROM counts
+), cuts AS MATERIALIZED (
+    SELECT kind, start, k1, k2, start - before AS position
     FROM buckets JOIN unnest(%s::bigint[]) AS start ON start >= before AND start < before + n
+), candidates AS MATERIALIZED (
+    SELECT * FROM keyed WHERE {" OR ".join(in_cuts(name) for name in names)}
+), ranked AS (
+    {ranked}
 )
-SELECT cuts.start, ranked.key, ranked.customer_id
-FROM cuts JOIN (
-    SELECT {k1} AS k1, {k2} AS k2, {key} AS key, customer_id,
-        ROW_NUMBER() OVER (PARTITION BY {k1}, {k2} ORDER BY {key}, customer_id) - 1 AS position
-    FROM {RUN_ORDERS_TABLE}
-    WHERE ({k1}, {k2}) IN (SELECT k1, k2 FROM cuts)
-) AS ranked ON ranked.k1 = cuts.k1 AND ranked.k2 = cuts.k2 AND ranked.position = cuts.position
+SELECT cuts.kind, cuts.start, ranked.key, ranked.customer_id
+FROM cuts JOIN ranked ON ranked.kind = cuts.kind AND ranked.k1 = cuts.k1 AND ranked.k2 = cuts.k2
+    AND ranked.position = cuts.position
 """,  # noqa: S608 - fixed fragments only; the starts are bound
         [starts],
     )
-    at = {start: (row_key, customer) for start, row_key, customer in cursor.fetchall()}
-    return [at.get(start, (_PAST_LAST, 0)) for start in starts]
+    at = {(kind, start): (key, customer) for kind, start, key, customer in cursor.fetchall()}
+    return {name: [at.get((name, start), (_PAST_LAST, 0)) for start in starts] for name in names}
 
 
 def _tile_params(cursor) -> dict:
@@ -665,10 +689,9 @@ def _tile_params(cursor) -> dict:
     as_of, which are exactly its rows."""
     cursor.execute(f"SELECT COUNT(*), {SUM_CENTS}(revenue) FROM {RUN_ORDERS_TABLE}")  # noqa: S608
     scored, total = cursor.fetchone()
-    starts = ntile_starts(scored)
     params: dict = {"total": total or 0}
-    for name in _TILE_KEYS:
-        for tile, (key, customer) in enumerate(_tile_cuts(cursor, name, starts), start=2):
+    for name, cuts in _tile_cuts(cursor, ntile_starts(scored)).items():
+        for tile, (key, customer) in enumerate(cuts, start=2):
             params[f"{name}{tile}_key"], params[f"{name}{tile}_id"] = key, customer
     return params
 
