@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from customers.models import StageChange
@@ -158,6 +159,13 @@ def test_a_run_failing_midway_leaves_the_old_live_run_live(org, ledger, compute,
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "disk full" in run.error and not run.live
     assert not TierAssignment.objects.filter(run=run).exists()
+    if connection.vendor == "postgresql":  # the run's partition went with its rows; the old one stays
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT to_regclass(%s) IS NULL, to_regclass(%s) IS NOT NULL",
+                [services.assignment_partition(run.pk), services.assignment_partition(old.pk)],
+            )
+            assert cursor.fetchone() == (True, True)
     assert not SegmentStat.objects.filter(run=run).exists()
     assert selectors.live_run() == old
     assert selectors.live_assignment(customer_id=customer.pk).run_id == old.pk
