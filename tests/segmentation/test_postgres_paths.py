@@ -1,6 +1,6 @@
 """The PostgreSQL-only paths of a run: each run's assignments are a partition of their own (migration 0009),
-attached when the run succeeds (test_runs checks it is dropped when the run fails), rows written through the ORM land in the default
-partition; and the R, F and M tile cuts found from bucket counts instead of sorts."""
+attached when the run succeeds (test_runs checks it is dropped when the run fails), rows written through the
+ORM land in the default partition; and the R, F and M tile cuts found from bucket counts instead of sorts."""
 
 import os
 
