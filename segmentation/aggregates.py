@@ -41,7 +41,10 @@ BCG_GROWTH_BIN_MIN = -4  # growth ≥ −1 always (revenue ≥ 0)
 BCG_GROWTH_BIN_MAX = 12  # growth of +300% and more shares the top bin
 FELL_FROM_A_PER_CELL = 50
 BCG_TOP_PER_CELL = 200
-TOP_REACH = 20_000  # the top points of a cell are ranked among the run's first TOP_REACH when they all fall there
+# Revenue ranks in doubling buckets from RANK_BUCKET_BASE: each cell's top points are ranked among its rows in
+# the first buckets that hold enough of them, not among all its rows
+RANK_BUCKET_BASE = 1000
+RANK_BUCKETS = 22
 
 AGGREGATE_MODELS = (RevenueBin, BcgBin, BcgTopPoint, StageCount, FellFromA)
 
@@ -74,6 +77,12 @@ SCOPE_COLUMNS = (
 GROUPED = "segmentation_run_grouped"  # the grouped pass: a CTE on PostgreSQL, a temporary table on SQLite
 
 
+def _rank_bucket(column: str) -> str:
+    """The doubling bucket of a revenue rank: 0 up to RANK_BUCKET_BASE, 1 up to twice that, …"""
+    whens = " ".join(f"WHEN {column} <= {RANK_BUCKET_BASE << k} THEN {k}" for k in range(RANK_BUCKETS))
+    return f"CASE {whens} ELSE {RANK_BUCKETS} END"
+
+
 def _groupings() -> dict[str, dict[str, str]]:
     """The groupings the aggregates read, each {output column: expression over the scope `t`}."""
     cell = {"owner_id": "t.owner_id", "team_id": "t.team_id", "territory_id": "t.territory_id"}
@@ -104,7 +113,11 @@ def _groupings() -> dict[str, dict[str, str]]:
             "bcg_quadrant": "t.bcg_quadrant",
         },
         "stage_counts": {**cell, "stage": "t.stage"},
-        "cells": {"owner_id": "t.owner_id", "territory_key": "COALESCE(t.territory_id, 0)"},
+        "cells": {
+            "owner_id": "t.owner_id",
+            "territory_key": "COALESCE(t.territory_id, 0)",
+            "rank_bucket": _rank_bucket("t.revenue_rank"),
+        },
     }
 
 
@@ -119,8 +132,7 @@ def grouped_select(source: str) -> str:
                 raise ValueError(f"{name} is grouped by two expressions")
     measures = (
         f"COUNT(*) AS customers, {_money_sum('t.revenue')} AS revenue, "
-        "COUNT(*) FILTER (WHERE t.revenue > 0) AS positive, "
-        "COUNT(*) FILTER (WHERE t.revenue > 0 AND t.revenue_rank <= %(top_reach)s) AS in_reach"
+        "COUNT(*) FILTER (WHERE t.revenue > 0) AS positive"
     )
     if connection.vendor == "postgresql":
         names = list(columns)
@@ -177,9 +189,8 @@ FROM {grouped} t WHERE t.kind = 'bcg_bins' AND t.bcg_value_bin IS NOT NULL""",  
         ),
         (
             "top_points",
-            # The first rows of each cell by rank, without sorting a million: a cell whose first rows all rank
-            # within TOP_REACH overall (it has top_cap of them there, or all it has) is ranked from those only;
-            # the rows of any other cell are all ranked.
+            # The first rows of each cell by rank, without sorting a million: per cell, the first rank buckets
+            # that hold top_cap of its rows (or all it has) bound the rows ranked.
             f"""INSERT INTO {_table(BcgTopPoint)} (run_id, owner_id, team_id, territory_id, customer_id, revenue,
     growth, abc_class, bcg_quadrant, revenue_rank)
 SELECT %(run)s, owner_id, team_id, territory_id, customer_id, revenue, growth, abc_class, bcg_quadrant, revenue_rank
@@ -187,12 +198,17 @@ FROM (
     SELECT {cell}, t.customer_id, t.revenue, t.growth, t.abc_class, t.bcg_quadrant,
         COALESCE(t.revenue_rank, 0) AS revenue_rank, {first_in_cell} AS n
     FROM {source} t
-    LEFT JOIN (
-        SELECT owner_id, territory_key FROM {grouped}
-        WHERE kind = 'cells' AND positive > 0
-            AND in_reach < CASE WHEN positive < %(top_cap)s THEN positive ELSE %(top_cap)s END
-    ) AS beyond ON beyond.owner_id = t.owner_id AND beyond.territory_key = COALESCE(t.territory_id, 0)
-    WHERE t.revenue > 0 AND (t.revenue_rank <= %(top_reach)s OR beyond.owner_id IS NOT NULL)
+    JOIN (
+        SELECT owner_id, territory_key, MIN(rank_bucket) AS last_bucket FROM (
+            SELECT owner_id, territory_key, rank_bucket,
+                SUM(positive) OVER (PARTITION BY owner_id, territory_key ORDER BY rank_bucket) AS running,
+                SUM(positive) OVER (PARTITION BY owner_id, territory_key) AS positive
+            FROM {grouped} WHERE kind = 'cells'
+        ) AS buckets
+        WHERE positive > 0 AND running >= CASE WHEN positive < %(top_cap)s THEN positive ELSE %(top_cap)s END
+        GROUP BY owner_id, territory_key
+    ) AS reach ON reach.owner_id = t.owner_id AND reach.territory_key = COALESCE(t.territory_id, 0)
+    WHERE t.revenue > 0 AND {_rank_bucket("t.revenue_rank")} <= reach.last_bucket
 ) AS ranked
 WHERE n <= %(top_cap)s""",  # noqa: S608
         ),
@@ -219,7 +235,7 @@ WHERE n <= %(fell_cap)s""",  # noqa: S608
 
 
 def aggregate_params(run: SegmentationRun) -> dict:
-    return {"run": run.pk, "top_cap": BCG_TOP_PER_CELL, "top_reach": TOP_REACH, "fell_cap": FELL_FROM_A_PER_CELL}
+    return {"run": run.pk, "top_cap": BCG_TOP_PER_CELL, "fell_cap": FELL_FROM_A_PER_CELL}
 
 
 def _create_scope(cursor, run: SegmentationRun, previous: SegmentationRun | None) -> None:

@@ -369,10 +369,11 @@ def _top_points(*, run, user, filters: DashboardFilters) -> list[dict]:
     else:
         model = BcgTopPoint
         top = _cells(BcgTopPoint, run=run, user=user, filters=filters)
-    # pick the rows first, then join the names of those few (ranks are unique within a run)
-    top = top.order_by("revenue_rank").values("pk")[:BCG_TOP_POINTS]
+    # pick the rows first, then join the names of those few (ranks are unique within a run, and a customer has
+    # one row per run in either table: assignments are addressed by run and customer, they have no id index)
+    top = top.order_by("revenue_rank").values("customer_id")[:BCG_TOP_POINTS]
     rows = (
-        model.objects.filter(pk__in=top)
+        model.objects.filter(run=run, customer_id__in=top)
         .order_by("revenue_rank")
         .values("customer_id", "customer__name", "revenue", "growth", "abc_class", "bcg_quadrant")
     )

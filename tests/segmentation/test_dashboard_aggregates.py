@@ -96,10 +96,10 @@ def test_growth_bins_follow_the_growth_ratio(org, ledger, compute):
     assert (cell["growth_from"], cell["growth_to"], cell["revenue_from"]) == ("0.2500", "0.5000", "100.00")
 
 
-@pytest.mark.parametrize("reach", [aggregates.TOP_REACH, 2, 1])
-def test_top_points_of_a_scope_come_from_the_stored_top_per_owner(org, spread, compute, monkeypatch, reach):
-    # reach: cells whose first points do not all rank within it overall are ranked from all their rows
-    monkeypatch.setattr(aggregates, "TOP_REACH", reach)
+@pytest.mark.parametrize("base", [aggregates.RANK_BUCKET_BASE, 2, 1])
+def test_top_points_of_a_scope_come_from_the_stored_top_per_owner(org, spread, compute, monkeypatch, base):
+    # base: with small rank buckets, each cell's points are ranked among its first buckets only
+    monkeypatch.setattr(aggregates, "RANK_BUCKET_BASE", base)
     monkeypatch.setattr(aggregates, "BCG_TOP_PER_CELL", 3)
     monkeypatch.setattr("segmentation.selectors_dashboard.BCG_TOP_POINTS", 3)
     run, _ = compute(as_of=AS_OF)
