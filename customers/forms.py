@@ -13,14 +13,19 @@ from customers.models import Contact, Customer, ManAnswer, Qualification, Relati
 from customers.selectors.customer import relationship_ladder, search_customers
 from customers.services.customer import STAGE_MOVES
 from segmentation.models import AbcClass, BcgQuadrant
-from segmentation.selectors import live_tier_subquery
+from segmentation.selectors import live_run_id, live_tier_subquery
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 
 def with_live_tier(queryset: QuerySet) -> QuerySet:
-    """Annotate customers with their live-run `abc_class` and `bcg_quadrant` (one query, no per-row reads)."""
-    return queryset.annotate(abc_class=live_tier_subquery("abc_class"), bcg_quadrant=live_tier_subquery("bcg_quadrant"))
+    """Annotate customers with their live-run `abc_class` and `bcg_quadrant` (no per-row reads; the live run's id
+    is looked up once, so PostgreSQL reads only that run's partition)."""
+    run_id = live_run_id()
+    return queryset.annotate(
+        abc_class=live_tier_subquery("abc_class", run_id=run_id),
+        bcg_quadrant=live_tier_subquery("bcg_quadrant", run_id=run_id),
+    )
 
 
 def _owners(request):

@@ -13,20 +13,33 @@ def live_run() -> SegmentationRun | None:
     return SegmentationRun.objects.filter(live=True, status=RunStatus.SUCCEEDED).first()
 
 
+def live_run_id() -> int | None:
+    return SegmentationRun.objects.filter(live=True, status=RunStatus.SUCCEEDED).values_list("pk", flat=True).first()
+
+
+def _live_assignments() -> QuerySet[TierAssignment]:
+    """The live run's assignments, named by the run's id: on PostgreSQL each run is a partition of its own, and a
+    literal id lets the planner read that one partition (a join on `live` would plan every run's)."""
+    run_id = live_run_id()
+    if run_id is None:
+        return TierAssignment.objects.none()
+    return TierAssignment.objects.filter(run_id=run_id).order_by()
+
+
 def live_assignment(*, customer_id: int) -> TierAssignment | None:
     """The customer's assignment in the live run, or None (no live run, or the customer was not in it)."""
-    return TierAssignment.objects.filter(run__live=True, customer_id=customer_id).first()
+    return _live_assignments().filter(customer_id=customer_id).first()
 
 
 def live_assignments(*, customer_ids) -> dict[int, TierAssignment]:
-    """Live assignments for many customers in one query, keyed by customer id."""
-    rows = TierAssignment.objects.filter(run__live=True, customer_id__in=list(customer_ids))
+    """Live assignments for many customers, keyed by customer id."""
+    rows = _live_assignments().filter(customer_id__in=list(customer_ids))
     return {row.customer_id: row for row in rows}
 
 
 def is_loyal(*, customer_id: int) -> bool:
     """`loyal` (≥ 3 repeat purchases in the window) from the live run; False without a live run."""
-    return TierAssignment.objects.filter(run__live=True, customer_id=customer_id, loyal=True).exists()
+    return _live_assignments().filter(customer_id=customer_id, loyal=True).exists()
 
 
 # --- runs, assignments and dashboard aggregates ---------------------------------------------------------
@@ -115,9 +128,16 @@ def migration_matrix(run_a: SegmentationRun, run_b: SegmentationRun, *, user=Non
     return matrix
 
 
-def live_tier_subquery(field: str, *, customer_ref: str = "pk"):
+def live_tier_subquery(field: str, *, customer_ref: str = "pk", run_id: int | None | object = ...):
     """A Subquery of `field` (e.g. abc_class, bcg_quadrant) from the customer's live assignment, for annotating
-    a customer queryset in one query (NULL when there is no live run or the customer was not in it)."""
-    from django.db.models import OuterRef, Subquery
+    a customer queryset in one query (NULL when there is no live run or the customer was not in it). `run_id`:
+    the live run's id when the caller has it already (one lookup for several fields)."""
+    from django.db.models import CharField, OuterRef, Subquery
 
-    return Subquery(TierAssignment.objects.filter(run__live=True, customer_id=OuterRef(customer_ref)).values(field)[:1])
+    if run_id is ...:
+        run_id = live_run_id()
+    if run_id is None:
+        return Value(None, output_field=CharField())
+    return Subquery(
+        TierAssignment.objects.filter(run_id=run_id, customer_id=OuterRef(customer_ref)).order_by().values(field)[:1]
+    )

@@ -234,7 +234,8 @@ def loyalty_level(*, customer_id: int) -> str:
 
 
 def loyalty_levels(*, customer_ids) -> dict[int, str]:
-    """Loyalty levels for many customers in two queries (live assignments + one annotated customer query)."""
+    """Loyalty levels for many customers in three queries (the live run's id, its assignments of these customers,
+    one annotated customer query)."""
     ids = list(customer_ids)
     live = live_assignments(customer_ids=ids)
     rows = _level_signals(Customer.objects.filter(pk__in=ids)).values(
