@@ -157,10 +157,11 @@ GROUP BY GROUPING SETS ({sets})"""  # noqa: S608 - table names and fixed fragmen
     return "\nUNION ALL\n".join(branches)
 
 
-def aggregate_statements(source: str, grouped: str = GROUPED) -> list[tuple[str, str]]:
-    """(name, INSERT … SELECT) of the run's SegmentStat rows and of each dashboard aggregate, from `grouped` (the
+def aggregate_statements(source: str) -> list[tuple[str, str]]:
+    """(name, INSERT … SELECT) of the run's SegmentStat rows and of each dashboard aggregate, from GROUPED (the
     relation of `grouped_select`) and, for the top points and the customers that fell from A, `source` (a
     relation with SCOPE_COLUMNS). Bound parameters: `aggregate_params`."""
+    grouped = GROUPED
     cell = "t.owner_id, t.team_id, t.territory_id"
     first_in_cell = "ROW_NUMBER() OVER (PARTITION BY t.owner_id, t.territory_id ORDER BY t.revenue_rank, t.customer_id)"
     # noqa below: S608 - table names and fixed fragments only; every value is a bound parameter
@@ -270,11 +271,12 @@ def store_dashboard_aggregates(run: SegmentationRun, previous: SegmentationRun |
             for model in AGGREGATE_MODELS:
                 cursor.execute(f"ANALYZE {_table(model)}")
             return
+        params = aggregate_params(run)
         _create_scope(cursor, run, previous)
         cursor.execute(f"DROP TABLE IF EXISTS {GROUPED}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {GROUPED} AS {grouped_select(SCOPE_TABLE)}", aggregate_params(run))
+        cursor.execute(f"CREATE TEMPORARY TABLE {GROUPED} AS {grouped_select(SCOPE_TABLE)}", params)
         for _name, sql in aggregate_statements(SCOPE_TABLE):
-            cursor.execute(sql, aggregate_params(run))
+            cursor.execute(sql, params)
         cursor.execute(f"DROP TABLE {GROUPED}")
         cursor.execute(f"DROP TABLE {SCOPE_TABLE}")
 

@@ -9,12 +9,16 @@ from crm.access import is_admin, is_manager, scope_by_owner
 from segmentation.models import RunStatus, SegmentationRun, SegmentStat, TierAssignment
 
 
+def _live_runs() -> QuerySet[SegmentationRun]:
+    return SegmentationRun.objects.filter(live=True, status=RunStatus.SUCCEEDED)
+
+
 def live_run() -> SegmentationRun | None:
-    return SegmentationRun.objects.filter(live=True, status=RunStatus.SUCCEEDED).first()
+    return _live_runs().first()
 
 
 def live_run_id() -> int | None:
-    return SegmentationRun.objects.filter(live=True, status=RunStatus.SUCCEEDED).values_list("pk", flat=True).first()
+    return _live_runs().values_list("pk", flat=True).first()
 
 
 def _live_assignments() -> QuerySet[TierAssignment]:

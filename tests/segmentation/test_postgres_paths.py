@@ -11,6 +11,7 @@ from django.db import connection
 from segmentation import services
 from segmentation.models import TierAssignment
 from tests.segmentation.conftest import local
+from tests.segmentation.test_random_ties import ntile
 
 pytestmark = [
     pytest.mark.django_db,
@@ -115,15 +116,6 @@ def test_tile_cuts_split_each_order_exactly_where_ntile_does(rows):
             params = services._tile_params(cursor)
         finally:
             cursor.execute(f"DROP TABLE {services.RUN_ORDERS_TABLE}")
-
-    def ntile(ordered):
-        size, extra = divmod(len(ordered), 5)
-        tiles, position = {}, 0
-        for tile in range(1, 6):
-            for _ in range(size + (1 if tile <= extra else 0)):
-                tiles[ordered[position]] = tile
-                position += 1
-        return tiles
 
     keys = {
         "r": lambda row: -row[2],
